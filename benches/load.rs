@@ -1,0 +1,2 @@
+//! Loader benchmarks (being written).
+fn main() {}

@@ -1,0 +1,3 @@
+//! Convergence: comparing what the files ask for with what runs.
+
+pub mod hash;

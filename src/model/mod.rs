@@ -1,0 +1,1 @@
+//! The typed Compose project model (being written).
