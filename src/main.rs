@@ -1,3 +1,15 @@
-//! The `berth` command line.
+//! The `berth` command line: parse, run, map the outcome to an exit code. Nothing else.
 
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = berth::cli::Cli::parse();
+    let code = match berth::cli::run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            berth::diagnostic::print_error(&error);
+            1
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,318 @@
+//! Rendering data for standard output: JSON as Go's `encoding/json` writes it and YAML as
+//! go-yaml writes it, so that `berth config` output reads like `docker compose config` output.
+//!
+//! Only data goes to standard output; messages go to standard error through
+//! [`crate::diagnostic`].
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// JSON indented with `indent` per level (Go's `json.MarshalIndent(v, "", indent)`), with Go's
+/// escaping of `<`, `>`, `&`, U+2028 and U+2029.
+#[must_use]
+pub fn json_pretty(value: &Value, indent: &str) -> String {
+    let mut out = String::new();
+    write_json(&mut out, value, Some(indent), 0);
+    out
+}
+
+/// Compact JSON with Go's escaping (Go's `json.Marshal`).
+#[must_use]
+pub fn json_compact(value: &Value) -> String {
+    let mut out = String::new();
+    write_json(&mut out, value, None, 0);
+    out
+}
+
+fn newline(out: &mut String, indent: Option<&str>, depth: usize) {
+    if let Some(indent) = indent {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(indent);
+        }
+    }
+}
+
+fn write_json(out: &mut String, value: &Value, indent: Option<&str>, depth: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) => out.push_str(&crate::model::go_json_number(number)),
+        Value::String(text) => write_json_string(out, text),
+        Value::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, depth + 1);
+                write_json(out, item, indent, depth + 1);
+            }
+            newline(out, indent, depth);
+            out.push(']');
+        }
+        Value::Object(map) => {
+            if map.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push('{');
+            for (index, (key, item)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, depth + 1);
+                write_json_string(out, key);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write_json(out, item, indent, depth + 1);
+            }
+            newline(out, indent, depth);
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string literal escaped as Go's `encoding/json` escapes it (HTML-safe).
+pub fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// YAML in go-yaml's style: block mappings and sequences, indented `indent` spaces, sequences
+/// indented under their key, strings quoted only where a plain scalar would read differently.
+#[must_use]
+pub fn yaml(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_yaml_map(&mut out, map, indent, 0),
+        Value::Array(items) if !items.is_empty() => write_yaml_seq(&mut out, items, indent, 0),
+        other => {
+            out.push_str(&yaml_scalar(other));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push(' ');
+    }
+}
+
+fn write_yaml_map(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize, depth: usize) {
+    for (key, value) in map {
+        pad(out, depth);
+        out.push_str(&yaml_string(key));
+        out.push(':');
+        write_yaml_child(out, value, indent, depth);
+    }
+}
+
+fn write_yaml_seq(out: &mut String, items: &[Value], indent: usize, depth: usize) {
+    for item in items {
+        pad(out, depth);
+        out.push('-');
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                // The first entry shares the dash's line, the rest align under it.
+                let mut inner = String::new();
+                write_yaml_map(&mut inner, map, indent, depth + indent);
+                out.push(' ');
+                out.push_str(inner.trim_start());
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let mut inner = String::new();
+                write_yaml_seq(&mut inner, items, indent, depth + indent);
+                out.push(' ');
+                out.push_str(inner.trim_start());
+            }
+            scalar => {
+                out.push(' ');
+                write_yaml_scalar_inline(out, scalar, depth + indent);
+            }
+        }
+    }
+}
+
+fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_yaml_map(out, map, indent, depth + indent);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_yaml_seq(out, items, indent, depth + indent);
+        }
+        scalar => {
+            out.push(' ');
+            write_yaml_scalar_inline(out, scalar, depth + indent);
+        }
+    }
+}
+
+fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
+    if let Value::String(text) = value {
+        if text.contains('\n') && !text.chars().any(|c| c != '\n' && c.is_control()) {
+            // Literal block, as go-yaml writes multi-line strings.
+            let chomp = if text.ends_with('\n') { "" } else { "-" };
+            let lead = if text.starts_with(' ') { "2" } else { "" };
+            let _ = writeln!(out, "|{lead}{chomp}");
+            let body = text.strip_suffix('\n').unwrap_or(text);
+            for line in body.split('\n') {
+                if !line.is_empty() {
+                    pad(out, depth);
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+            return;
+        }
+    }
+    out.push_str(&yaml_scalar(value));
+    out.push('\n');
+}
+
+fn yaml_scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => crate::model::go_json_number(number),
+        Value::String(text) => yaml_string(text),
+        Value::Array(_) => "[]".to_owned(),
+        Value::Object(_) => "{}".to_owned(),
+    }
+}
+
+/// A string as a YAML scalar: plain when it reads back as the same string, double-quoted
+/// otherwise.
+fn yaml_string(text: &str) -> String {
+    if needs_quotes(text) {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\x{:02X}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    } else {
+        text.to_owned()
+    }
+}
+
+fn needs_quotes(text: &str) -> bool {
+    if text.is_empty() || text.trim() != text {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    // Words YAML 1.1 or 1.2 readers take for booleans or null, and numbers.
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~" | ".inf" | "-.inf" | "+.inf" | ".nan"
+    ) {
+        return true;
+    }
+    if looks_numeric(text) {
+        return true;
+    }
+    let first = text.chars().next().unwrap_or(' ');
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        // `-` and `?` and `:` are fine when followed by a non-space, except alone.
+        let second = text.chars().nth(1);
+        let indicator_ok = matches!(first, '-' | '?' | ':') && second.is_some_and(|c| c != ' ');
+        if !indicator_ok {
+            return true;
+        }
+    }
+    text.contains(": ")
+        || text.contains(" #")
+        || text.ends_with(':')
+        || text.chars().any(|c| c.is_control() || c == '\u{feff}')
+}
+
+fn looks_numeric(text: &str) -> bool {
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if body.is_empty() {
+        return false;
+    }
+    let cleaned = body.replace('_', "");
+    if cleaned.starts_with("0x") || cleaned.starts_with("0o") || cleaned.starts_with("0b") {
+        return true;
+    }
+    if cleaned.chars().all(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    // Floats and timestamps.
+    let float_like = cleaned
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && cleaned.chars().any(|c| c.is_ascii_digit());
+    float_like
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_escapes_html_characters_as_go_does() {
+        assert_eq!(json_compact(&json!({"c": "echo <a&b>"})), r#"{"c":"echo \u003ca\u0026b\u003e"}"#);
+        assert_eq!(json_pretty(&json!({"a": [1, {}], "b": []}), "  "), "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": []\n}");
+    }
+
+    #[test]
+    fn yaml_quotes_only_what_would_read_differently() {
+        let value = json!({
+            "name": "me",
+            "services": {"a": {"command": ["echo", "<a&b>"], "environment": {"X": "1", "Y": "", "Z": "yes"}, "networks": {"default": null}}}
+        });
+        let text = yaml(&value, 2);
+        assert_eq!(
+            text,
+            "name: me\nservices:\n  a:\n    command:\n      - echo\n      - <a&b>\n    environment:\n      X: \"1\"\n      \"Y\": \"\"\n      Z: \"yes\"\n    networks:\n      default: null\n"
+        );
+    }
+
+    #[test]
+    fn yaml_writes_sequences_of_mappings_compactly() {
+        let value = json!({"ports": [{"target": 80, "published": "8080"}]});
+        assert_eq!(yaml(&value, 2), "ports:\n  - target: 80\n    published: \"8080\"\n");
+    }
+}
