@@ -1,0 +1,3 @@
+//! berth's integration tests, compiled into one binary (as ripgrep does) and split by theme.
+
+mod conformance;
