@@ -739,3 +739,18 @@ fn merge_overrides_scalars_without_unicity() {
         json!({"services": {"test": {"image": "bar", "scale": 2}}})
     );
 }
+
+#[test]
+fn null_logging_override_keeps_the_base_where_compose_panics() {
+    // docker compose v2.40.3 crashes here (`interface {} is nil, not map[string]interface {}`);
+    // berth applies the default rule instead.
+    let merged = merge(
+        json!({"services": {"a": {"logging": {"driver": "local"}}}}),
+        json!({"services": {"a": {"logging": null}}}),
+    )
+    .expect("merge");
+    assert_eq!(
+        merged["services"]["a"]["logging"],
+        json!({"driver": "local"})
+    );
+}
