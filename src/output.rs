@@ -126,7 +126,12 @@ fn pad(out: &mut String, depth: usize) {
     }
 }
 
-fn write_yaml_map(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize, depth: usize) {
+fn write_yaml_map(
+    out: &mut String,
+    map: &serde_json::Map<String, Value>,
+    indent: usize,
+    depth: usize,
+) {
     for (key, value) in map {
         pad(out, depth);
         out.push_str(&yaml_string(key));
@@ -244,7 +249,20 @@ fn needs_quotes(text: &str) -> bool {
     // Words YAML 1.1 or 1.2 readers take for booleans or null, and numbers.
     if matches!(
         lower.as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~" | ".inf" | "-.inf" | "+.inf" | ".nan"
+        "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | "null"
+            | "~"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+            | ".nan"
     ) {
         return true;
     }
@@ -293,8 +311,14 @@ mod tests {
 
     #[test]
     fn json_escapes_html_characters_as_go_does() {
-        assert_eq!(json_compact(&json!({"c": "echo <a&b>"})), r#"{"c":"echo \u003ca\u0026b\u003e"}"#);
-        assert_eq!(json_pretty(&json!({"a": [1, {}], "b": []}), "  "), "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": []\n}");
+        assert_eq!(
+            json_compact(&json!({"c": "echo <a&b>"})),
+            r#"{"c":"echo \u003ca\u0026b\u003e"}"#
+        );
+        assert_eq!(
+            json_pretty(&json!({"a": [1, {}], "b": []}), "  "),
+            "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": []\n}"
+        );
     }
 
     #[test]
@@ -313,6 +337,9 @@ mod tests {
     #[test]
     fn yaml_writes_sequences_of_mappings_compactly() {
         let value = json!({"ports": [{"target": 80, "published": "8080"}]});
-        assert_eq!(yaml(&value, 2), "ports:\n  - target: 80\n    published: \"8080\"\n");
+        assert_eq!(
+            yaml(&value, 2),
+            "ports:\n  - target: 80\n    published: \"8080\"\n"
+        );
     }
 }

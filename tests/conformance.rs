@@ -37,7 +37,13 @@ fn cases(corpus_name: &str) -> Vec<Case> {
             let strings = |value: &Value| -> Vec<String> {
                 value
                     .as_array()
-                    .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             let env = case["env"]
@@ -54,7 +60,9 @@ fn cases(corpus_name: &str) -> Vec<Case> {
                 args: strings(&case["args"]),
                 env,
                 expect_error: case["expect"].as_str() == Some("error"),
-                error: case["error"].as_str().map(|e| e.replace("<case>", &dir.display().to_string())),
+                error: case["error"]
+                    .as_str()
+                    .map(|e| e.replace("<case>", &dir.display().to_string())),
                 error_contains: case["error_contains"].as_str().map(str::to_owned),
                 dir,
             }
@@ -109,13 +117,23 @@ fn compare_corpus(corpus_name: &str) -> (usize, Vec<String>) {
         let actual_stderr = String::from_utf8_lossy(&actual.stderr);
         if case.expect_error {
             if actual.status.success() {
-                failures.push(format!("{}: berth succeeded where Compose fails", case.name));
+                failures.push(format!(
+                    "{}: berth succeeded where Compose fails",
+                    case.name
+                ));
                 continue;
             }
             if !actual.stdout.is_empty() {
-                failures.push(format!("{}: berth printed on stdout while failing", case.name));
+                failures.push(format!(
+                    "{}: berth printed on stdout while failing",
+                    case.name
+                ));
             }
-            let wanted = case.error.clone().or_else(|| case.error_contains.clone()).unwrap_or_default();
+            let wanted = case
+                .error
+                .clone()
+                .or_else(|| case.error_contains.clone())
+                .unwrap_or_default();
             if !actual_stderr.contains(&wanted) {
                 failures.push(format!(
                     "{}: error differs\n  compose: {wanted}\n  berth:   {actual_stderr}",
@@ -173,7 +191,9 @@ fn json_diff(expected: &Value, actual: &Value, path: &str) -> String {
                 match a.get(key) {
                     Some(other) if other == value => {}
                     Some(other) => out.push_str(&json_diff(value, other, &sub)),
-                    None => out.push_str(&format!("  {sub}: missing in berth (compose: {value})\n")),
+                    None => {
+                        out.push_str(&format!("  {sub}: missing in berth (compose: {value})\n"))
+                    }
                 }
             }
             for (key, value) in a {

@@ -15,7 +15,10 @@ use crate::output;
 
 /// Arguments of `berth config`.
 #[derive(Debug, Args)]
-#[expect(clippy::struct_excessive_bools, reason = "mirrors docker compose config's flags")]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "mirrors docker compose config's flags"
+)]
 pub struct ConfigArgs {
     /// Format the output: `yaml` or `json`.
     #[arg(long, value_parser = ["yaml", "json"])]
@@ -233,8 +236,7 @@ fn emit(args: &ConfigArgs, content: &str) -> anyhow::Result<i32> {
     }
     if let Some(path) = &args.output {
         if !content.is_empty() {
-            std::fs::write(path, content)
-                .with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, content).with_context(|| format!("writing {}", path.display()))?;
         }
         return Ok(0);
     }

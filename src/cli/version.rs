@@ -26,9 +26,13 @@ pub fn run(args: &VersionArgs) -> anyhow::Result<i32> {
         version.to_owned()
     } else {
         match args.format.as_str() {
-            "pretty" | "" => format!("berth version v{version} (Docker Compose v{COMPOSE_VERSION} compatible)"),
+            "pretty" | "" => {
+                format!("berth version v{version} (Docker Compose v{COMPOSE_VERSION} compatible)")
+            }
             "json" => format!("{{\"version\":\"v{version}\",\"compose\":\"v{COMPOSE_VERSION}\"}}"),
-            other => anyhow::bail!("format value {other:?} could not be parsed: use `pretty` or `json`"),
+            other => {
+                anyhow::bail!("format value {other:?} could not be parsed: use `pretty` or `json`")
+            }
         }
     };
     crate::cli::print_stdout(&format!("{text}\n"))?;

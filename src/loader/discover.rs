@@ -158,7 +158,10 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
         }
     }
 
-    let project_directory = options.project_directory.as_ref().map(|dir| absolute(cwd, dir));
+    let project_directory = options
+        .project_directory
+        .as_ref()
+        .map(|dir| absolute(cwd, dir));
 
     // The OS environment always wins; PWD is added when missing.
     let mut environment = options.os_environment.clone();
@@ -369,12 +372,7 @@ pub fn read_env_files(
                 path: file.display().to_string(),
             });
         }
-        let lookup = |key: &str| {
-            current
-                .get(key)
-                .or_else(|| from_files.get(key))
-                .cloned()
-        };
+        let lookup = |key: &str| current.get(key).or_else(|| from_files.get(key)).cloned();
         let values = env::read_dotenv_file(file, &lookup)?;
         from_files.extend(values);
     }
@@ -489,7 +487,11 @@ mod tests {
         };
         let details = discover(&options).expect("the parent's compose file is found");
         assert_eq!(details.config_files.len(), 1);
-        assert!(details.config_files[0].filename.ends_with("e2e-parent-dir-search/compose.yaml"));
+        assert!(
+            details.config_files[0]
+                .filename
+                .ends_with("e2e-parent-dir-search/compose.yaml")
+        );
         assert_eq!(details.working_dir, dir);
         // sub/.env was read first and wins over the parent's .env for the keys both set.
         assert_eq!(details.env_files, vec![dir.join(".env")]);
@@ -516,14 +518,20 @@ mod tests {
             ..ProjectOptions::default()
         };
         let error = discover(&options).expect_err("a missing -f file is an error");
-        assert_eq!(error.to_string(), "open /nope.yaml: no such file or directory");
+        assert_eq!(
+            error.to_string(),
+            "open /nope.yaml: no such file or directory"
+        );
 
         let options = ProjectOptions {
             current_dir: PathBuf::from("/"),
             ..ProjectOptions::default()
         };
         let error = discover(&options).expect_err("nothing to find from /");
-        assert_eq!(error.to_string(), "no configuration file provided: not found");
+        assert_eq!(
+            error.to_string(),
+            "no configuration file provided: not found"
+        );
     }
 
     #[test]
@@ -534,7 +542,11 @@ mod tests {
             ..ProjectOptions::default()
         };
         let error = discover(&options).expect_err("-p Bad is invalid");
-        assert!(error.to_string().starts_with("invalid project name \"Bad\""));
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid project name \"Bad\"")
+        );
     }
 
     #[test]

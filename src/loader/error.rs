@@ -88,7 +88,9 @@ pub enum LoadError {
         base: String,
     },
     /// `extends` names a service another file does not define.
-    #[error("cannot extend service {service:?} in {file}: service {base:?} not found in {base_file}")]
+    #[error(
+        "cannot extend service {service:?} in {file}: service {base:?} not found in {base_file}"
+    )]
     ExtendsNotFoundInFile {
         /// The extending service.
         service: String,
@@ -193,7 +195,9 @@ impl LoadError {
     /// Attaches the location of the error's node, if the error names one and `sources` has it.
     #[must_use]
     pub fn located(error: LoadError, sources: &SourceMap) -> LoadError {
-        let location = error.tree_path().and_then(|path| sources.find(&path).cloned());
+        let location = error
+            .tree_path()
+            .and_then(|path| sources.find(&path).cloned());
         match location {
             Some(location) => LoadError::Located {
                 error: Box::new(error),
@@ -219,9 +223,7 @@ impl LoadError {
             LoadError::Timestamp { path, .. } => Some(path.clone()),
             LoadError::Interpolation(error) => Some(error.path().clone()),
             LoadError::Schema { error, .. } => Some(error.path().clone()),
-            LoadError::ServiceNotMapping(service) => {
-                Some(TreePath::keys(&["services", service]))
-            }
+            LoadError::ServiceNotMapping(service) => Some(TreePath::keys(&["services", service])),
             LoadError::ExtendsNotFound { service, .. }
             | LoadError::ExtendsNotFoundInFile { service, .. }
             | LoadError::ExtendsServiceRequired(service) => {

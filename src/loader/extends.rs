@@ -76,13 +76,7 @@ pub(crate) fn apply_extends(
         context,
     };
     for name in names {
-        let merged = extender.resolve(
-            &name,
-            services,
-            file,
-            &CycleTracker::default(),
-            resets,
-        )?;
+        let merged = extender.resolve(&name, services, file, &CycleTracker::default(), resets)?;
         if let Some(merged) = merged {
             services.insert(name, merged);
         }
@@ -136,9 +130,16 @@ impl Extender<'_> {
         let service = service.clone();
 
         let (base, tracker) = if let Some(base_file) = base_file {
-            let (mut base_services, base_resets) = self.load_base_file(name, &base_name, file, &base_file)?;
+            let (mut base_services, base_resets) =
+                self.load_base_file(name, &base_name, file, &base_file)?;
             let tracker = tracker.add(&base_file, name)?;
-            let base = self.resolve(&base_name, &mut base_services, &base_file, &tracker, &base_resets)?;
+            let base = self.resolve(
+                &base_name,
+                &mut base_services,
+                &base_file,
+                &tracker,
+                &base_resets,
+            )?;
             (base, tracker)
         } else {
             if !services.contains_key(&base_name) {

@@ -69,7 +69,11 @@ pub(crate) fn apply_include(
 
         let env_files = if config.env_files.is_empty() {
             let default = project_directory.join(".env");
-            if default.is_file() { vec![default] } else { Vec::new() }
+            if default.is_file() {
+                vec![default]
+            } else {
+                Vec::new()
+            }
         } else {
             let mut files = Vec::new();
             for file in &config.env_files {
@@ -162,9 +166,8 @@ fn parse_include(source: &Value) -> Result<Vec<IncludeConfig>, LoadError> {
                     Some(Value::String(dir)) => Some(dir.clone()),
                     Some(_) => return Err(entry_error("project_directory must be a string")),
                 };
-                let env_files = string_list(map.get("env_file")).ok_or_else(|| {
-                    entry_error("env_file must be a string or a list of strings")
-                })?;
+                let env_files = string_list(map.get("env_file"))
+                    .ok_or_else(|| entry_error("env_file must be a string or a list of strings"))?;
                 Ok(IncludeConfig {
                     paths,
                     project_directory,
@@ -211,7 +214,9 @@ fn go_format(value: &Value) -> String {
     }
 }
 
-const IMPORTED_KINDS: [&str; 6] = ["services", "volumes", "networks", "secrets", "configs", "models"];
+const IMPORTED_KINDS: [&str; 6] = [
+    "services", "volumes", "networks", "secrets", "configs", "models",
+];
 
 fn import_resources(source: &Value, target: &mut Value) -> Result<(), LoadError> {
     let Some(target) = target.as_object_mut() else {

@@ -341,7 +341,15 @@ pub(crate) fn load_yaml_model(
 ) -> Result<Value, LoadError> {
     let mut dict = Value::Object(Map::new());
     for file in files {
-        dict = load_yaml_file(working_dir, environment, file, dict, context, included, stages)?;
+        dict = load_yaml_file(
+            working_dir,
+            environment,
+            file,
+            dict,
+            context,
+            included,
+            stages,
+        )?;
     }
     if stages.defaults {
         dict = normalize::set_default_values(dict)?;
@@ -385,9 +393,8 @@ pub(crate) fn load_yaml_file(
         };
         if context.options.interpolate {
             let lookup = |key: &str| environment.get(key).cloned();
-            interpolate::interpolate(&mut config, &lookup, &mut context.warnings).map_err(
-                |error| LoadError::located(LoadError::Interpolation(error), &locations),
-            )?;
+            interpolate::interpolate(&mut config, &lookup, &mut context.warnings)
+                .map_err(|error| LoadError::located(LoadError::Interpolation(error), &locations))?;
         }
         let mut reset_paths = resets;
         reset_paths.extend(overrides);
@@ -405,7 +412,13 @@ pub(crate) fn load_yaml_file(
         if stages.include {
             let mut now_included = included.to_vec();
             now_included.push(filename.clone());
-            include::apply_include(&mut config, working_dir, environment, context, &now_included)?;
+            include::apply_include(
+                &mut config,
+                working_dir,
+                environment,
+                context,
+                &now_included,
+            )?;
         }
         dict = merge::merge(dict, config)?;
         dict = merge::enforce_unicity(dict)?;
@@ -449,9 +462,10 @@ fn surviving_timestamp(dict: &Value, timestamps: &[TreePath]) -> Option<TreePath
     timestamps
         .iter()
         .find(|path| {
-            let extension = path.0.iter().any(|segment| {
-                matches!(segment, tree::Segment::Key(key) if key.starts_with("x-"))
-            });
+            let extension = path
+                .0
+                .iter()
+                .any(|segment| matches!(segment, tree::Segment::Key(key) if key.starts_with("x-")));
             !extension && lookup(dict, path).is_some_and(Value::is_string)
         })
         .cloned()

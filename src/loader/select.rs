@@ -96,10 +96,12 @@ impl ProjectState {
                 if self.disabled.contains_key(&dependency) && !required {
                     continue;
                 }
-                return Err(LoadError::Graph(crate::graph::GraphError::UndefinedDependency {
-                    service: (*name).clone(),
-                    dependency,
-                }));
+                return Err(LoadError::Graph(
+                    crate::graph::GraphError::UndefinedDependency {
+                        service: (*name).clone(),
+                        dependency,
+                    },
+                ));
             }
         }
         DependencyGraph::new(self.graph_nodes())?;
@@ -323,15 +325,23 @@ impl ProjectState {
     pub fn drop_unused_resources(&mut self) {
         let mut used: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for service in self.services().values() {
-            used.entry("networks").or_default().extend(keys(service.get("networks")));
-            used.entry("volumes").or_default().extend(volume_sources(service));
+            used.entry("networks")
+                .or_default()
+                .extend(keys(service.get("networks")));
+            used.entry("volumes")
+                .or_default()
+                .extend(volume_sources(service));
             let mut secrets = sources(service.get("secrets"));
             if let Some(build) = service.get("build") {
                 secrets.extend(sources(build.get("secrets")));
             }
             used.entry("secrets").or_default().extend(secrets);
-            used.entry("configs").or_default().extend(sources(service.get("configs")));
-            used.entry("models").or_default().extend(keys(service.get("models")));
+            used.entry("configs")
+                .or_default()
+                .extend(sources(service.get("configs")));
+            used.entry("models")
+                .or_default()
+                .extend(keys(service.get("models")));
         }
         let Some(map) = self.tree.as_object_mut() else {
             return;
@@ -357,7 +367,8 @@ impl ProjectState {
         let mut names: Vec<&String> = services.keys().collect();
         names.sort();
         for name in names {
-            if let Some(Value::String(container_name)) = services[name.as_str()].get("container_name")
+            if let Some(Value::String(container_name)) =
+                services[name.as_str()].get("container_name")
             {
                 if let Some(other) = seen.get(container_name) {
                     return Err(LoadError::ContainerNameInUse {
@@ -518,7 +529,10 @@ fn env_file_entry(entry: &Value) -> (String, bool, Option<String>) {
     match entry {
         Value::String(path) => (path.clone(), true, None),
         Value::Object(map) => (
-            map.get("path").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            map.get("path")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             map.get("required").and_then(Value::as_bool).unwrap_or(true),
             map.get("format").and_then(Value::as_str).map(str::to_owned),
         ),
@@ -568,9 +582,7 @@ fn glob_match(pattern: &str, name: &str) -> bool {
                 }
                 _ => false,
             },
-            Some((literal, rest)) => {
-                name.first() == Some(literal) && matches(rest, &name[1..])
-            }
+            Some((literal, rest)) => name.first() == Some(literal) && matches(rest, &name[1..]),
         }
     }
     let pattern: Vec<char> = pattern.chars().collect();
@@ -603,7 +615,9 @@ mod tests {
         let mut state = ProjectState::new(tree, Vec::new()).expect("services is a mapping");
         assert!(state.disabled.contains_key("debug"));
         assert!(state.services().contains_key("app"));
-        state.enable_services(&["debug".to_owned()]).expect("enables");
+        state
+            .enable_services(&["debug".to_owned()])
+            .expect("enables");
         assert!(state.services().contains_key("debug"));
         assert!(!state.services().contains_key("all"));
         let star = ProjectState::new(state.tree.clone(), vec!["*".to_owned()]).expect("ok");
@@ -620,11 +634,15 @@ mod tests {
             }
         });
         let mut state = ProjectState::new(tree, Vec::new()).expect("ok");
-        state.select_services(&["web".to_owned()]).expect("web exists");
+        state
+            .select_services(&["web".to_owned()])
+            .expect("web exists");
         let names: Vec<&String> = state.services().keys().collect();
         assert_eq!(names.len(), 2);
         assert!(state.disabled.contains_key("other"));
-        let error = state.select_services(&["nope".to_owned()]).expect_err("unknown");
+        let error = state
+            .select_services(&["nope".to_owned()])
+            .expect_err("unknown");
         assert_eq!(error.to_string(), "no such service: nope");
     }
 
