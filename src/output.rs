@@ -184,22 +184,23 @@ fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize
 }
 
 fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
-    if let Value::String(text) = value {
-        if text.contains('\n') && !text.chars().any(|c| c != '\n' && c.is_control()) {
-            // Literal block, as go-yaml writes multi-line strings.
-            let chomp = if text.ends_with('\n') { "" } else { "-" };
-            let lead = if text.starts_with(' ') { "2" } else { "" };
-            let _ = writeln!(out, "|{lead}{chomp}");
-            let body = text.strip_suffix('\n').unwrap_or(text);
-            for line in body.split('\n') {
-                if !line.is_empty() {
-                    pad(out, depth);
-                    out.push_str(line);
-                }
-                out.push('\n');
+    if let Value::String(text) = value
+        && text.contains('\n')
+        && !text.chars().any(|c| c != '\n' && c.is_control())
+    {
+        // Literal block, as go-yaml writes multi-line strings.
+        let chomp = if text.ends_with('\n') { "" } else { "-" };
+        let lead = if text.starts_with(' ') { "2" } else { "" };
+        let _ = writeln!(out, "|{lead}{chomp}");
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        for line in body.split('\n') {
+            if !line.is_empty() {
+                pad(out, depth);
+                out.push_str(line);
             }
-            return;
+            out.push('\n');
         }
+        return;
     }
     out.push_str(&yaml_scalar(value));
     out.push('\n');
@@ -297,11 +298,11 @@ fn looks_numeric(text: &str) -> bool {
         return true;
     }
     // Floats and timestamps.
-    let float_like = cleaned
+
+    cleaned
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && cleaned.chars().any(|c| c.is_ascii_digit());
-    float_like
+        && cleaned.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]

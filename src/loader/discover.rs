@@ -152,10 +152,10 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
     let cwd = &options.current_dir;
     let mut warnings = Vec::new();
 
-    if let Some(name) = &options.project_name {
-        if normalize_project_name(name) != *name {
-            return Err(DiscoverError::InvalidProjectName(name.clone()));
-        }
+    if let Some(name) = &options.project_name
+        && normalize_project_name(name) != *name
+    {
+        return Err(DiscoverError::InvalidProjectName(name.clone()));
     }
 
     let project_directory = options
@@ -183,29 +183,29 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
 
     // First environment-file pass, in the directory known before discovery.
     let first_dir = working_dir(project_directory.as_deref(), &config_paths, cwd);
-    let env_files = env_files(options, &first_dir)?;
-    merge_env_files(&mut environment, &env_files)?;
+    let first_env_files = env_files(options, &first_dir)?;
+    merge_env_files(&mut environment, &first_env_files)?;
 
     // COMPOSE_FILE, which the .env file may have set.
-    if config_paths.is_empty() {
-        if let Some(value) = environment.get("COMPOSE_FILE") {
-            let separator = environment
-                .get("COMPOSE_PATH_SEPARATOR")
-                .filter(|s| !s.is_empty())
-                .map_or(":", String::as_str);
-            for entry in value.split(separator) {
-                if entry == "-" {
-                    config_paths.push(entry.to_owned());
-                    continue;
-                }
-                let path = absolute(cwd, Path::new(entry));
-                if !path.exists() {
-                    return Err(DiscoverError::ComposeFileMissing {
-                        path: path.display().to_string(),
-                    });
-                }
-                config_paths.push(path.display().to_string());
+    if config_paths.is_empty()
+        && let Some(value) = environment.get("COMPOSE_FILE")
+    {
+        let separator = environment
+            .get("COMPOSE_PATH_SEPARATOR")
+            .filter(|s| !s.is_empty())
+            .map_or(":", String::as_str);
+        for entry in value.split(separator) {
+            if entry == "-" {
+                config_paths.push(entry.to_owned());
+                continue;
             }
+            let path = absolute(cwd, Path::new(entry));
+            if !path.exists() {
+                return Err(DiscoverError::ComposeFileMissing {
+                    path: path.display().to_string(),
+                });
+            }
+            config_paths.push(path.display().to_string());
         }
     }
 
@@ -220,8 +220,8 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
 
     // Second environment-file pass, in the directory now known.
     let working_dir = working_dir(project_directory.as_deref(), &config_paths, cwd);
-    let env_files = env_files(options, &working_dir)?;
-    merge_env_files(&mut environment, &env_files)?;
+    let project_env_files = env_files(options, &working_dir)?;
+    merge_env_files(&mut environment, &project_env_files)?;
 
     let profiles = if options.profiles.is_empty() {
         environment
@@ -239,10 +239,10 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
             .filter(|name| !name.is_empty())
             .cloned(),
     };
-    if let Some(name) = &imperative_name {
-        if normalize_project_name(name) != *name {
-            return Err(DiscoverError::InvalidProjectName(name.clone()));
-        }
+    if let Some(name) = &imperative_name
+        && normalize_project_name(name) != *name
+    {
+        return Err(DiscoverError::InvalidProjectName(name.clone()));
     }
 
     let config_files = read_config_files(&config_paths)?;
@@ -250,7 +250,7 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
         working_dir,
         config_files,
         environment,
-        env_files,
+        env_files: project_env_files,
         explicit_env_files: !options.env_files.is_empty(),
         profiles,
         imperative_name,
@@ -313,12 +313,12 @@ fn env_files(options: &ProjectOptions, dir: &Path) -> Result<Vec<PathBuf>, Disco
             .map(|file| absolute(&options.current_dir, Path::new(file)))
             .collect());
     }
-    if let Some(value) = options.os_environment.get("COMPOSE_DISABLE_ENV_FILE") {
-        if parse_go_bool(value).ok_or_else(|| DiscoverError::InvalidBoolean {
+    if let Some(value) = options.os_environment.get("COMPOSE_DISABLE_ENV_FILE")
+        && parse_go_bool(value).ok_or_else(|| DiscoverError::InvalidBoolean {
             value: value.clone(),
-        })? {
-            return Ok(Vec::new());
-        }
+        })?
+    {
+        return Ok(Vec::new());
     }
     let default = dir.join(".env");
     if default.is_file() {

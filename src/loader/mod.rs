@@ -238,13 +238,13 @@ fn project_name(
     let mut from_files = String::new();
     for file in parsed {
         for (index, document) in file.documents.iter().enumerate() {
-            if let Some(Value::String(name)) = document.value.get("name") {
-                if !name.is_empty() {
-                    if index == 0 {
-                        named_in_yaml = true;
-                    }
-                    from_files.clone_from(name);
+            if let Some(Value::String(name)) = document.value.get("name")
+                && !name.is_empty()
+            {
+                if index == 0 {
+                    named_in_yaml = true;
                 }
+                from_files.clone_from(name);
             }
         }
     }
@@ -261,7 +261,7 @@ fn project_name(
         if context.options.interpolate {
             let lookup = |key: &str| details.environment.get(key).cloned();
             from_files = interpolate::substitute(&from_files, &lookup, &mut context.warnings)
-                .map_err(|error| LoadError::Interpolation(error.into()))?;
+                .map_err(LoadError::Template)?;
         }
         if context.options.normalize {
             from_files = discover::normalize_project_name(&from_files);
@@ -282,10 +282,10 @@ pub(crate) fn load_model(
     context: &mut Context,
     included: &[String],
 ) -> Result<Value, LoadError> {
-    if let Some(main) = files.first() {
-        if included.contains(&main.filename) {
-            return Err(include::cycle_error(included, &main.filename));
-        }
+    if let Some(main) = files.first()
+        && included.contains(&main.filename)
+    {
+        return Err(include::cycle_error(included, &main.filename));
     }
     let stages = Stages::main(&context.options);
     let mut dict = load_yaml_model(working_dir, environment, files, context, included, &stages)?;
@@ -425,9 +425,9 @@ pub(crate) fn load_yaml_file(
         if stages.validation {
             if let Some(path) = surviving_timestamp(&dict, &timestamps) {
                 return Err(LoadError::located(
-                    LoadError::Schema {
+                    LoadError::Timestamp {
                         file: filename.clone(),
-                        error: validate::SchemaError::timestamp(path),
+                        path,
                     },
                     &locations,
                 ));
@@ -441,12 +441,12 @@ pub(crate) fn load_yaml_file(
                     &locations,
                 )
             })?;
-            if let Some(map) = dict.as_object_mut() {
-                if map.shift_remove("version").is_some() {
-                    context.warnings.push(format!(
+            if let Some(map) = dict.as_object_mut()
+                && map.shift_remove("version").is_some()
+            {
+                context.warnings.push(format!(
                         "{filename}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion"
                     ));
-                }
             }
         }
         dict = normalize::canonical(dict, !context.options.interpolate)?;

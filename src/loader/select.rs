@@ -147,10 +147,10 @@ impl ProjectState {
             };
             let mut declared = env_entries(map.get("environment"));
             for (key, value) in &mut declared {
-                if value.is_none() {
-                    if let Some(found) = environment.get(key) {
-                        *value = Some(found.clone());
-                    }
+                if value.is_none()
+                    && let Some(found) = environment.get(key)
+                {
+                    *value = Some(found.clone());
                 }
             }
             let mut resolved: IndexMap<String, Option<String>> = IndexMap::new();
