@@ -219,6 +219,10 @@ fn non_string_keys_are_refused_with_compose_text() {
             "non-string key in x-a: time.Date(2001, time.December, 14, 21, 59, 43, 100000000, time.Location(\"\"))",
         ),
         (
+            "x-a:\n  2001-12-14t21:59:43+00:00: x\n",
+            "non-string key in x-a: time.Date(2001, time.December, 14, 21, 59, 43, 0, time.Local)",
+        ),
+        (
             "services:\n  [a, b]: {image: x}\n",
             "failed to parse compose.yaml: yaml: invalid map key: []interface {}{\"a\", \"b\"}",
         ),
