@@ -921,3 +921,508 @@ pub(crate) fn go_quote(text: &str) -> String {
     }
     Quoted(text).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::env::read_dotenv_file;
+    use serde_json::json;
+    use std::path::Path;
+
+    const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/compose-cases");
+
+    /// The environment the template table was checked with: `SET=val EMPTY=`.
+    fn table_env(name: &str) -> Option<String> {
+        match name {
+            "SET" => Some("val".to_owned()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    fn run(template: &str) -> (Result<String, TemplateError>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let result = substitute(template, &table_env, &mut warnings);
+        (result, warnings)
+    }
+
+    fn unset_warning(name: &str) -> String {
+        format!("The \"{name}\" variable is not set. Defaulting to a blank string.")
+    }
+
+    /// Each row was a label value under `docker compose config` with `SET=val EMPTY=`.
+    #[test]
+    fn template_grammar_matches_compose() {
+        let table = [
+            ("$$", "$"),
+            ("$$HOME", "$HOME"),
+            ("$SET", "val"),
+            ("${SET}", "val"),
+            ("$SET$SET", "valval"),
+            ("$1", "$1"),
+            ("$-", "$-"),
+            ("a$", "a$"),
+            ("${SET:-d}", "val"),
+            ("${EMPTY:-d}", "d"),
+            ("${UNSET:-d}", "d"),
+            ("${SET-d}", "val"),
+            ("${EMPTY-d}", ""),
+            ("${UNSET-d}", "d"),
+            ("${SET:+r}", "r"),
+            ("${EMPTY:+r}", ""),
+            ("${UNSET:+r}", ""),
+            ("${SET+r}", "r"),
+            ("${EMPTY+r}", "r"),
+            ("${UNSET+r}", ""),
+            ("${EMPTY?m}", ""),
+            ("${SET:?m}", "val"),
+            ("${V:-a:-b}", "a:-b"),
+            ("${UNSET-a:-b}", "a:-b"),
+            ("${UNSET:-{x}}", "{x}"),
+            ("${SET}}", "val}"),
+            ("${UNSET:-{}}", "{}"),
+            ("${UNSET:-{x}", "{x"),
+            ("${UNSET:-}x}", "x}"),
+            (
+                "${UNSET:-x} and ${SET:-y} and ${UNSET:-z}",
+                "x and val and z",
+            ),
+            ("${UNSET:-${SET}}", "val"),
+            ("${UNSET:-${SET:-q}-t}", "val-t"),
+            ("${SET}_x", "val_x"),
+            ("${UNSET:-$$}", "$"),
+            ("${UNSET:-a}b}c", "ab}c"),
+            ("${UNSET-}", ""),
+            ("${UNSET:+x}${SET:+y}", "y"),
+            ("pre${SET:-a}mid${SET}post", "prevalmidvalpost"),
+            ("${UNSET:-a${SET}b}", "avalb"),
+            ("${UNSET:-${UNSET:-${UNSET:-deep}}}", "deep"),
+            ("${UNSET:-\\}", "\\"),
+            ("${UNSET:-é}", "é"),
+            ("é$SETé", "évalé"),
+            ("line1 ${UNSET:-a}\nline2 ${UNSET:-b}}", "line1 a\nline2 b}"),
+        ];
+        for (template, expected) in table {
+            let (result, warnings) = run(template);
+            assert_eq!(result.as_deref(), Ok(expected), "{template:?}");
+            assert!(warnings.is_empty(), "{template:?}: {warnings:?}");
+        }
+    }
+
+    #[test]
+    fn unset_plain_variables_warn_even_in_unused_defaults() {
+        let table = [
+            ("${SET:-$UNSET2}", "val", "UNSET2"),
+            ("${set}", "", "set"),
+            ("$SET_x", "", "SET_x"),
+            // Go's case-insensitive `[a-z]` also takes U+017F.
+            ("$ſ", "", "ſ"),
+        ];
+        for (template, expected, unset) in table {
+            let (result, warnings) = run(template);
+            assert_eq!(result.as_deref(), Ok(expected), "{template:?}");
+            assert_eq!(warnings, [unset_warning(unset)], "{template:?}");
+        }
+    }
+
+    /// The error texts printed by `docker compose config` for a label `l` of service `a`.
+    #[test]
+    fn template_errors_match_compose() {
+        let invalid = |shown: &str| {
+            format!(
+                "invalid interpolation format for services.a.labels.l.\nYou may need to escape any $ with another $.\n{shown}"
+            )
+        };
+        let required =
+            |message: &str| format!("error while interpolating services.a.labels.l: {message}");
+        let table = [
+            ("${}".to_owned(), invalid("${}")),
+            ("${A".to_owned(), invalid("${A")),
+            ("${A:-x".to_owned(), invalid("${A:-x")),
+            ("${ A}".to_owned(), invalid("${ A}")),
+            ("${1A}".to_owned(), invalid("${1A}")),
+            ("${A:x}".to_owned(), invalid("${A:x}")),
+            ("${A:-x\n}".to_owned(), invalid("${A:-x\n}")),
+            ("${A:-x}\n${}".to_owned(), invalid("${A:-x}\n${}")),
+            // Compose shows the default, or the part after the first balanced `}`.
+            ("${A:-${}}".to_owned(), invalid("${}")),
+            ("${A:-x} ${}".to_owned(), invalid(" ${}")),
+            (
+                "${UNSET:?}".to_owned(),
+                required("required variable UNSET is missing a value"),
+            ),
+            (
+                "${EMPTY:?msg $SET}".to_owned(),
+                required("required variable EMPTY is missing a value: msg val"),
+            ),
+            (
+                "${SET:-${UNSET:?inner}}".to_owned(),
+                required("required variable UNSET is missing a value: inner"),
+            ),
+            (
+                "${UNSET:-a} ${B:?e1} ${}".to_owned(),
+                required("required variable B is missing a value: e1"),
+            ),
+        ];
+        for (template, expected) in table {
+            let mut document =
+                json!({"services": {"a": {"image": "x", "labels": {"l": template}}}});
+            let error = interpolate(&mut document, &table_env, &mut Vec::new()).unwrap_err();
+            assert_eq!(error.to_string(), expected, "{template:?}");
+        }
+    }
+
+    #[test]
+    fn warnings_after_an_error_are_still_reported() {
+        let (result, warnings) = run("$UNSETA ${} $UNSETB");
+        assert_eq!(
+            result,
+            Err(TemplateError::InvalidTemplate {
+                template: "$UNSETA ${} $UNSETB".to_owned()
+            })
+        );
+        assert_eq!(warnings, [unset_warning("UNSETA"), unset_warning("UNSETB")]);
+    }
+
+    #[test]
+    fn errors_carry_the_tree_path() {
+        let mut document = json!({"services": {"a": {"image": "x", "command": ["a", "${}"]}}});
+        let error = interpolate(&mut document, &table_env, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid interpolation format for services.a.command.[].\nYou may need to escape any $ with another $.\n${}"
+        );
+        let InterpolationError::InvalidFormat { path, .. } = error else {
+            panic!("unexpected {error:?}");
+        };
+        assert_eq!(path, TreePath::keys(&["services", "a", "command"]).index(1));
+
+        let mut document =
+            json!({"services": {"a": {"image": "x", "labels": {"com.example.l": "${A:-${}}"}}}});
+        let error = interpolate(&mut document, &table_env, &mut Vec::new()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid interpolation format for services.a.labels.com.example.l.\n"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn keys_are_not_interpolated() {
+        let mut document =
+            json!({"services": {"$SET": {"image": "$SET", "labels": {"${SET}": "${SET}"}}}});
+        interpolate(&mut document, &table_env, &mut Vec::new()).unwrap();
+        assert_eq!(
+            document,
+            json!({"services": {"$SET": {"image": "val", "labels": {"${SET}": "val"}}}})
+        );
+    }
+
+    /// Casts as checked with `docker compose config`.
+    #[test]
+    fn typed_paths_are_cast() {
+        let port = |value: &str| json!({"services": {"a": {"ports": [{"target": value}]}}});
+        let mut document = json!({
+            "services": {"a": {
+                "image": "x",
+                "cpus": "0.5",
+                "privileged": "${SET:+true}",
+                "tty": "On",
+                "init": false,
+                "deploy": {"replicas": "+2", "restart_policy": {"max_attempts": "3"}},
+                "ports": [{"target": "080", "published": "${PORT:-8080}"}, "80:80"],
+                "ulimits": {"nofile": {"soft": "10", "hard": "20"}, "nproc": "5"},
+                "volumes": [{"type": "volume", "read_only": "no", "volume": {"nocopy": "y"}}],
+                "cpu_percent": "1_0.5",
+                "pids_limit": "-1",
+                "environment": {"A": "yes", "B": "1"},
+            }},
+            "networks": {"n": {"external": "TRUE", "internal": "false"}},
+            "volumes": {"v": {"external": "true"}},
+            "secrets": {"s": {"external": "false"}},
+            "configs": {"c": {"external": "off"}},
+        });
+        let mut warnings = Vec::new();
+        interpolate(&mut document, &table_env, &mut warnings).unwrap();
+        let service = &document["services"]["a"];
+        assert_eq!(service["cpus"], json!(0.5));
+        assert_eq!(service["privileged"], json!(true));
+        assert_eq!(service["tty"], json!(true));
+        assert_eq!(service["init"], json!(false));
+        assert_eq!(
+            service["deploy"],
+            json!({"replicas": 2, "restart_policy": {"max_attempts": 3}})
+        );
+        assert_eq!(
+            service["ports"],
+            json!([{"target": 80, "published": "8080"}, "80:80"])
+        );
+        assert_eq!(
+            service["ulimits"],
+            json!({"nofile": {"soft": 10, "hard": 20}, "nproc": 5})
+        );
+        assert_eq!(
+            service["volumes"],
+            json!([{"type": "volume", "read_only": false, "volume": {"nocopy": true}}])
+        );
+        assert_eq!(service["cpu_percent"], json!(10.5));
+        assert_eq!(service["pids_limit"], json!(-1));
+        // Not a typed path: stays a string.
+        assert_eq!(service["environment"], json!({"A": "yes", "B": "1"}));
+        assert_eq!(
+            document["networks"]["n"],
+            json!({"external": true, "internal": false})
+        );
+        assert_eq!(document["volumes"]["v"]["external"], json!(true));
+        assert_eq!(document["secrets"]["s"]["external"], json!(false));
+        assert_eq!(document["configs"]["c"]["external"], json!(false));
+        assert_eq!(
+            warnings,
+            [
+                "\"On\" for boolean is not supported by YAML 1.2, please use `true`",
+                "\"no\" for boolean is not supported by YAML 1.2, please use `false`",
+                "\"y\" for boolean is not supported by YAML 1.2, please use `true`",
+                "\"off\" for boolean is not supported by YAML 1.2, please use `false`",
+            ]
+        );
+        // A float32 keeps float32 precision, as Compose's `float32(f)` does.
+        let mut cpus = json!({"services": {"a": {"cpus": "0.1"}}});
+        interpolate(&mut cpus, &table_env, &mut Vec::new()).unwrap();
+        assert_eq!(cpus["services"]["a"]["cpus"], json!(f64::from(0.1_f32)));
+
+        let mut document = port("${SET}");
+        let error = interpolate(&mut document, &table_env, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "error while interpolating services.a.ports.[].target: failed to cast to expected type: strconv.Atoi: parsing \"val\": invalid syntax"
+        );
+    }
+
+    /// Messages printed by `docker compose config` for bad values at typed paths.
+    #[test]
+    fn cast_errors_match_compose() {
+        let table = [
+            (
+                json!({"privileged": "maybe"}),
+                "services.a.privileged: failed to cast to expected type: invalid boolean: maybe",
+            ),
+            (
+                json!({"deploy": {"replicas": "abc"}}),
+                "services.a.deploy.replicas: failed to cast to expected type: strconv.Atoi: parsing \"abc\": invalid syntax",
+            ),
+            (
+                json!({"deploy": {"replicas": "1_0"}}),
+                "services.a.deploy.replicas: failed to cast to expected type: strconv.Atoi: parsing \"1_0\": invalid syntax",
+            ),
+            (
+                json!({"deploy": {"replicas": "99999999999999999999"}}),
+                "services.a.deploy.replicas: failed to cast to expected type: strconv.Atoi: parsing \"99999999999999999999\": value out of range",
+            ),
+            (
+                json!({"cpus": "1e39"}),
+                "services.a.cpus: failed to cast to expected type: strconv.ParseFloat: parsing \"1e39\": value out of range",
+            ),
+            (
+                json!({"cpu_count": "é"}),
+                "services.a.cpu_count: failed to cast to expected type: strconv.ParseInt: parsing \"é\": invalid syntax",
+            ),
+        ];
+        for (service, expected) in table {
+            let mut document = json!({"services": {"a": service}});
+            let error = interpolate(&mut document, &table_env, &mut Vec::new()).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("error while interpolating {expected}")
+            );
+        }
+    }
+
+    /// A case's environment: its `env` in cases.json, then its `.env` (the shell wins).
+    fn case_lookup(case: &str, shell: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let shell: Vec<(String, String)> = shell
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        let dotenv = Path::new(CASES).join(case).join(".env");
+        let shell_lookup = |name: &str| {
+            shell
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        let file = if dotenv.is_file() {
+            read_dotenv_file(&dotenv, &shell_lookup, &mut Vec::new()).unwrap()
+        } else {
+            IndexMap::new()
+        };
+        move |name: &str| {
+            shell
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .or_else(|| file.get(name).cloned())
+        }
+    }
+
+    // The trees below are the case's compose file, written as JSON (the YAML reader lives
+    // elsewhere); expected values are what `docker compose config` prints for the case.
+
+    #[test]
+    fn corpus_env_interpolation() {
+        for (case, image) in [
+            ("e2e-env-interpolation", "default_env:EnvFile"),
+            (
+                "e2e-env-interpolation-default-value",
+                "default_env:EnvFileDefaultValue",
+            ),
+        ] {
+            let mut document = json!({"services": {"env-interpolation": {
+                "image": "bash",
+                "environment": {"IMAGE": "${IMAGE}"},
+                "command": "echo \"$IMAGE\"",
+            }}});
+            let mut warnings = Vec::new();
+            interpolate(&mut document, &case_lookup(case, &[]), &mut warnings).unwrap();
+            let service = &document["services"]["env-interpolation"];
+            assert_eq!(service["environment"]["IMAGE"], json!(image), "{case}");
+            assert_eq!(
+                service["command"],
+                json!(format!("echo \"{image}\"")),
+                "{case}"
+            );
+            assert!(warnings.is_empty(), "{case}: {warnings:?}");
+        }
+    }
+
+    #[test]
+    fn corpus_env_priority_default_shell() {
+        let case = "e2e-env-priority-default-shell";
+        let env_file = Path::new(CASES)
+            .join(case)
+            .join(".env.override.with.default");
+        let shell = |name: &str| (name == "WHEREAMI").then(|| "shell".to_owned());
+        let file = read_dotenv_file(&env_file, &shell, &mut Vec::new()).unwrap();
+        let lookup = |name: &str| shell(name).or_else(|| file.get(name).cloned());
+        let mut document = json!({"services": {"env-compose-priority": {
+            "image": "env-compose-priority",
+            "build": {"context": "."},
+            "environment": {"WHEREAMI": "Compose File"},
+        }}, "x-where": "${WHEREAMI}"});
+        interpolate(&mut document, &lookup, &mut Vec::new()).unwrap();
+        assert_eq!(
+            document["services"]["env-compose-priority"]["environment"]["WHEREAMI"],
+            json!("Compose File")
+        );
+        assert_eq!(document["x-where"], json!("shell"));
+    }
+
+    #[test]
+    fn corpus_name_interpolated() {
+        let mut document =
+            json!({"name": "test-${TEST}-test", "services": {"simple": {"image": "nginx"}}});
+        let lookup = case_lookup("cg-cli-name-interpolated", &[("TEST", "Foo_Bar")]);
+        interpolate(&mut document, &lookup, &mut Vec::new()).unwrap();
+        // Compose then normalises it to `test-foo_bar-test`.
+        assert_eq!(document["name"], json!("test-Foo_Bar-test"));
+    }
+
+    #[test]
+    fn corpus_config_port_default() {
+        let case = "e2e-config-port-default";
+        for (shell, published) in [(&[("PORT", "9999")][..], "9999:80"), (&[][..], "8080:80")] {
+            let mut document =
+                json!({"services": {"test": {"image": "test", "ports": ["${PORT:-8080}:80"]}}});
+            interpolate(&mut document, &case_lookup(case, shell), &mut Vec::new()).unwrap();
+            assert_eq!(document["services"]["test"]["ports"], json!([published]));
+        }
+    }
+
+    #[test]
+    fn corpus_configs_content() {
+        let mut document = json!({
+            "services": {"target": {"image": "alpine", "configs": [{"source": "inlined", "target": "/target"}], "command": "cat /target"}},
+            "configs": {
+                "from_env": {"environment": "CONFIG"},
+                "from_file": {"file": "config.txt"},
+                "inlined": {"content": "This is my $CONFIG"},
+            },
+        });
+        let lookup = case_lookup("e2e-configs", &[("CONFIG", "config")]);
+        interpolate(&mut document, &lookup, &mut Vec::new()).unwrap();
+        assert_eq!(
+            document["configs"]["inlined"]["content"],
+            json!("This is my config")
+        );
+        assert_eq!(
+            document["configs"]["from_env"]["environment"],
+            json!("CONFIG")
+        );
+    }
+
+    /// Checked with `docker compose config --variables --format json`.
+    #[test]
+    fn extract_variables_matches_compose() {
+        let document = json!({"services": {"a": {
+            "image": "${IMG:-nginx:${TAG:-latest}}",
+            "labels": {
+                "x": "${REQ:?need it} ${ALT:+on} $PLAIN ${B-} $$ESC ${A:-x} and ${A}",
+                "y": "${}",
+            },
+            "command": ["${C:-a:-b}", "${D:+${E:-e}}"],
+        }}});
+        let variables = extract_variables(&document);
+        let variable =
+            |name: &str, required, default: Option<&str>, alternate: Option<&str>| Variable {
+                name: name.to_owned(),
+                required,
+                default_value: default.map(str::to_owned),
+                alternate_value: alternate.map(str::to_owned),
+            };
+        let expected = [
+            variable("", false, None, None),
+            variable("A", false, Some("x"), None),
+            variable("ALT", false, None, Some("on")),
+            variable("B", false, None, None),
+            variable("C", false, Some("a:-b"), None),
+            variable("D", false, None, Some("${E:-e}")),
+            variable("E", false, Some("e"), None),
+            variable("IMG", false, Some("nginx:${TAG:-latest}"), None),
+            variable("PLAIN", false, None, None),
+            variable("REQ", true, None, None),
+            variable("TAG", false, Some("latest"), None),
+        ];
+        let got: Vec<Variable> = variables.values().cloned().collect();
+        assert_eq!(got, expected);
+        assert!(variables.keys().eq(expected.iter().map(|v| &v.name)));
+    }
+
+    #[test]
+    fn long_lines_stay_linear() {
+        let count = 100_000;
+        let template = "${UNSET:-x}".repeat(count);
+        let (result, _) = run(&template);
+        assert_eq!(result.map(|value| value.len()), Ok(count));
+
+        let unclosed = "${UNSET:-".repeat(count);
+        let (result, _) = run(&unclosed);
+        assert!(matches!(result, Err(TemplateError::InvalidTemplate { .. })));
+
+        let dollars = "$SET $$ $1 ".repeat(count);
+        let (result, _) = run(&dollars);
+        assert_eq!(
+            result.map(|value| value.len()),
+            Ok(count * "val $ $1 ".len())
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let depth = 5_000;
+        let template = format!("{}x{}", "${UNSET:-".repeat(depth), "}".repeat(depth));
+        let (result, _) = run(&template);
+        assert_eq!(result, Err(TemplateError::NestingTooDeep));
+        let template = format!("{}x{}", "${UNSET:-".repeat(50), "}".repeat(50));
+        assert_eq!(run(&template).0.as_deref(), Ok("x"));
+    }
+}
