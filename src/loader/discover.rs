@@ -184,7 +184,7 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
     // First environment-file pass, in the directory known before discovery.
     let first_dir = working_dir(project_directory.as_deref(), &config_paths, cwd);
     let first_env_files = env_files(options, &first_dir)?;
-    merge_env_files(&mut environment, &first_env_files)?;
+    merge_env_files(&mut environment, &first_env_files, &mut warnings)?;
 
     // COMPOSE_FILE, which the .env file may have set.
     if config_paths.is_empty()
@@ -221,7 +221,7 @@ pub fn discover(options: &ProjectOptions) -> Result<ConfigDetails, DiscoverError
     // Second environment-file pass, in the directory now known.
     let working_dir = working_dir(project_directory.as_deref(), &config_paths, cwd);
     let project_env_files = env_files(options, &working_dir)?;
-    merge_env_files(&mut environment, &project_env_files)?;
+    merge_env_files(&mut environment, &project_env_files, &mut warnings)?;
 
     let profiles = if options.profiles.is_empty() {
         environment
@@ -346,23 +346,26 @@ pub fn parse_go_bool(value: &str) -> Option<bool> {
 pub fn merge_env_files(
     environment: &mut Environment,
     files: &[PathBuf],
+    warnings: &mut Vec<String>,
 ) -> Result<(), DiscoverError> {
-    let from_files = read_env_files(environment, files)?;
+    let from_files = read_env_files(environment, files, warnings)?;
     for (key, value) in from_files {
         environment.entry(key).or_insert(value);
     }
     Ok(())
 }
 
-/// Reads environment files in order into one map; `current` answers lookups first.
+/// Reads environment files in order into one map; `current` answers lookups first, then the
+/// variables of earlier files and lines (compose-go's `GetEnvFromFile`).
 ///
 /// # Errors
 /// A missing file, a directory, or a malformed file.
 pub fn read_env_files(
     current: &Environment,
     files: &[PathBuf],
+    warnings: &mut Vec<String>,
 ) -> Result<Environment, DiscoverError> {
-    let mut from_files = Environment::new();
+    let mut from_files = indexmap::IndexMap::new();
     for file in files {
         let metadata = std::fs::metadata(file).map_err(|_| DiscoverError::EnvFileMissing {
             path: file.display().to_string(),
@@ -372,11 +375,10 @@ pub fn read_env_files(
                 path: file.display().to_string(),
             });
         }
-        let lookup = |key: &str| current.get(key).or_else(|| from_files.get(key)).cloned();
-        let values = env::read_dotenv_file(file, &lookup)?;
-        from_files.extend(values);
+        let lookup = |key: &str| current.get(key).cloned();
+        env::read_dotenv_file_into(file, &lookup, &mut from_files, warnings)?;
     }
-    Ok(from_files)
+    Ok(from_files.into_iter().collect())
 }
 
 fn search_default_files(start: &Path, warnings: &mut Vec<String>) -> Vec<String> {

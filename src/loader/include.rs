@@ -100,7 +100,7 @@ pub(crate) fn apply_include(
             }
             files
         };
-        let from_files = discover::read_env_files(environment, &env_files)?;
+        let from_files = discover::read_env_files(environment, &env_files, &mut context.warnings)?;
         let mut included_environment = environment.clone();
         for (key, value) in from_files {
             included_environment.entry(key).or_insert(value);

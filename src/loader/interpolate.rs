@@ -117,6 +117,16 @@ pub enum InterpolationError {
 }
 
 impl InterpolationError {
+    /// The node whose value could not be interpolated.
+    #[must_use]
+    pub fn path(&self) -> &TreePath {
+        match self {
+            Self::InvalidFormat { path, .. }
+            | Self::Template { path, .. }
+            | Self::Cast { path, .. } => path,
+        }
+    }
+
     fn from_template(path: TreePath, error: TemplateError) -> Self {
         match error {
             TemplateError::InvalidTemplate { template } => Self::InvalidFormat { path, template },

@@ -137,7 +137,7 @@ pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loa
     if options.resolve_environment {
         state.resolve_service_environment(&environment, &mut context.warnings)?;
     }
-    state.resolve_label_files()?;
+    state.resolve_label_files(&mut context.warnings)?;
     state.enable_services(&options.services)?;
     state.select_services(&options.services)?;
     if !options.all_resources {

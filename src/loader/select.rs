@@ -139,7 +139,7 @@ impl ProjectState {
     pub fn resolve_service_environment(
         &mut self,
         environment: &Environment,
-        _warnings: &mut Vec<String>,
+        warnings: &mut Vec<String>,
     ) -> Result<(), LoadError> {
         for service in self.services_mut()?.values_mut() {
             let Some(map) = service.as_object_mut() else {
@@ -155,7 +155,12 @@ impl ProjectState {
             }
             let mut resolved: IndexMap<String, Option<String>> = IndexMap::new();
             if let Some(Value::Array(files)) = map.get("env_file") {
-                let mut from_files: BTreeMap<String, String> = BTreeMap::new();
+                // compose-go reads every file into one map seeded with the service's values,
+                // so later files and lines see earlier ones.
+                let mut from_files: IndexMap<String, String> = declared
+                    .iter()
+                    .filter_map(|(key, value)| Some((key.clone(), value.clone()?)))
+                    .collect();
                 for file in files {
                     let (path, required, format) = env_file_entry(file);
                     if !Path::new(&path).exists() {
@@ -169,16 +174,19 @@ impl ProjectState {
                             .get(key)
                             .cloned()
                             .or_else(|| declared.get(key).cloned().flatten())
-                            .or_else(|| from_files.get(key).cloned())
                     };
-                    let values = match format.as_deref() {
-                        None | Some("" | "dotenv") => {
-                            env::read_dotenv_file(Path::new(&path), &lookup)?
+                    match format.as_deref() {
+                        None | Some("" | "dotenv") => env::read_dotenv_file_into(
+                            Path::new(&path),
+                            &lookup,
+                            &mut from_files,
+                            warnings,
+                        )?,
+                        Some("raw") => {
+                            from_files.extend(env::read_raw_env_file(Path::new(&path), &lookup)?);
                         }
-                        Some("raw") => env::read_raw_env_file(Path::new(&path), &lookup)?,
                         Some(other) => return Err(LoadError::EnvFileFormat(other.to_owned())),
-                    };
-                    from_files.extend(values);
+                    }
                 }
                 for (key, value) in from_files {
                     resolved.insert(key, Some(value));
@@ -206,7 +214,7 @@ impl ProjectState {
     ///
     /// # Errors
     /// A label file is missing or malformed.
-    pub fn resolve_label_files(&mut self) -> Result<(), LoadError> {
+    pub fn resolve_label_files(&mut self, warnings: &mut Vec<String>) -> Result<(), LoadError> {
         for service in self.services_mut()?.values_mut() {
             let Some(map) = service.as_object_mut() else {
                 continue;
@@ -222,17 +230,17 @@ impl ProjectState {
                     .collect(),
                 _ => Vec::new(),
             };
-            let mut labels: IndexMap<String, Option<String>> = IndexMap::new();
+            let mut from_files: IndexMap<String, String> = IndexMap::new();
             for file in files {
                 if !Path::new(&file).exists() {
                     return Err(LoadError::LabelFileNotFound { path: file });
                 }
-                let lookup = |key: &str| labels.get(key).cloned().flatten();
-                let values = env::read_dotenv_file(Path::new(&file), &lookup)?;
-                for (key, value) in values {
-                    labels.insert(key, Some(value));
-                }
+                env::read_dotenv_file_into(Path::new(&file), &|_| None, &mut from_files, warnings)?;
             }
+            let mut labels: IndexMap<String, Option<String>> = from_files
+                .into_iter()
+                .map(|(key, value)| (key, Some(value)))
+                .collect();
             for (key, value) in env_entries(map.get("labels")) {
                 labels.insert(key, Some(value.unwrap_or_default()));
             }
