@@ -243,7 +243,12 @@ impl Extender<'_> {
         }
         // Compose resolves the base file's paths even with --no-path-resolution.
         let home = self.environment.get("HOME").map(String::as_str);
-        normalize::resolve_relative_paths(&mut source, &base_dir, home)?;
+        normalize::resolve_relative_paths(
+            &mut source,
+            &base_dir,
+            home,
+            &mut self.context.warnings,
+        )?;
         let services = match source.get_mut("services").map(Value::take) {
             Some(Value::Object(services)) => services,
             _ => Map::new(),

@@ -359,7 +359,7 @@ pub(crate) fn load_yaml_model(
     }
     if stages.resolve_paths {
         let home = environment.get("HOME").map(String::as_str);
-        normalize::resolve_relative_paths(&mut dict, working_dir, home)?;
+        normalize::resolve_relative_paths(&mut dict, working_dir, home, &mut context.warnings)?;
     }
     let lookup = |key: &str| environment.get(key).cloned();
     normalize::resolve_environment(&mut dict, &lookup);
@@ -449,7 +449,7 @@ pub(crate) fn load_yaml_file(
                     ));
             }
         }
-        dict = normalize::canonical(dict, !context.options.interpolate)?;
+        dict = normalize::canonical(dict, !context.options.interpolate, &mut context.warnings)?;
         dict = normalize::omit_empty(dict);
         dict = merge::enforce_unicity(dict)?;
     }
