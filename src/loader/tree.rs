@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn path_displays_as_compose_does() {
-        let path = TreePath::keys(&["services", "web"]).key("ports").index(0).key("target");
+        let path = TreePath::keys(&["services", "web"])
+            .key("ports")
+            .index(0)
+            .key("target");
         assert_eq!(path.to_string(), "services.web.ports[0].target");
         assert_eq!(TreePath::root().to_string(), "");
     }
@@ -172,7 +175,11 @@ mod tests {
         let file: Arc<str> = Arc::from("compose.yaml");
         map.insert(
             &TreePath::keys(&["services", "web"]),
-            Location { file, line: 3, column: 3 },
+            Location {
+                file,
+                line: 3,
+                column: 3,
+            },
         );
         let found = map.find(&TreePath::keys(&["services", "web", "image"]));
         assert_eq!(found.map(|l| l.line), Some(3));
