@@ -250,3 +250,6 @@ fn children_mut(value: &mut Value) -> Box<dyn Iterator<Item = &mut Value> + '_> 
         _ => Box::new(std::iter::empty()),
     }
 }
+
+#[cfg(test)]
+mod chain_tests;
