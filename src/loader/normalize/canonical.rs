@@ -175,29 +175,30 @@ impl Canonical<'_> {
         let Value::Array(entries) = value else {
             return Err(invalid_type(path(), value, "port"));
         };
-        let mut ports = Vec::with_capacity(entries.len());
+        // Parse everything first: with ignored parse errors a failure leaves the list as written.
+        let mut parsed = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             let spec = match entry {
                 Value::Object(_) => {
-                    ports.push(entry.clone());
+                    parsed.push(None);
                     continue;
                 }
                 Value::Number(number) if number.is_i64() || number.is_u64() => {
                     // Integers always fail loudly, even when parse errors are ignored.
-                    let parsed = parse_port_config(&number.to_string()).map_err(|source| {
+                    let ports = parse_port_config(&number.to_string()).map_err(|source| {
                         NormalizeError::Port {
                             path: path().index(index),
                             source,
                         }
                     })?;
-                    ports.extend(parsed);
+                    parsed.push(Some(ports));
                     continue;
                 }
                 Value::String(spec) => spec,
                 other => return Err(invalid_type(path(), other, "port")),
             };
             match parse_port_config(spec) {
-                Ok(parsed) => ports.extend(parsed),
+                Ok(ports) => parsed.push(Some(ports)),
                 Err(_) if self.ignore_parse_errors => return Ok(()),
                 Err(source) => {
                     return Err(NormalizeError::Port {
@@ -205,6 +206,13 @@ impl Canonical<'_> {
                         source,
                     });
                 }
+            }
+        }
+        let mut ports = Vec::with_capacity(entries.len());
+        for (entry, parsed) in std::mem::take(entries).into_iter().zip(parsed) {
+            match parsed {
+                None => ports.push(entry),
+                Some(expanded) => ports.extend(expanded),
             }
         }
         *value = Value::Array(ports);

@@ -471,3 +471,208 @@ fn compose_case_port_range_publishes_a_host_range() {
         json!([{"mode": "ingress", "target": 80, "protocol": "tcp"}])
     );
 }
+
+fn service_tree(service: Value) -> Value {
+    json!({"services": {"a": service}})
+}
+
+#[test]
+fn external_name_conflicting_with_name_is_rejected() {
+    let tree = json!({"volumes": {"data": {"name": "x", "external": {"name": "y"}}}});
+    let mut warnings = Vec::new();
+    let error = canonical(tree, false, &mut warnings).expect_err("conflict");
+    assert_eq!(
+        error.to_string(),
+        "volumes.data: name and external.name conflict; only use name"
+    );
+    assert_eq!(error.path(), &TreePath::keys(&["volumes", "data"]));
+    assert_eq!(
+        warnings,
+        vec![
+            "volumes.data: external.name is deprecated. Please set name and external: true"
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
+fn additional_contexts_entry_without_equals() {
+    let tree = service_tree(json!({"build": {"context": ".", "additional_contexts": ["nokv"]}}));
+    let error = canonical(tree.clone(), false, &mut Vec::new()).expect_err("no =");
+    assert_eq!(
+        error.to_string(),
+        "services.a.build.additional_contexts: invalid value nokv, expected key=value"
+    );
+    // Without interpolation the list is left for later.
+    let kept = canonical(tree, true, &mut Vec::new()).expect("ignored");
+    assert_eq!(
+        kept["services"]["a"]["build"]["additional_contexts"],
+        json!(["nokv"])
+    );
+}
+
+#[test]
+fn ssh_entry_without_equals() {
+    let tree = service_tree(json!({"build": {"context": ".", "ssh": ["nokv"]}}));
+    let error = canonical(tree, false, &mut Vec::new()).expect_err("no =");
+    assert_eq!(error.to_string(), "invalid ssh key \"nokv\"");
+}
+
+#[test]
+fn bind_without_source_is_rejected() {
+    let mut tree =
+        service_tree(json!({"image": "alpine", "volumes": [{"type": "bind", "target": "/x"}]}));
+    let error = resolve_relative_paths(&mut tree, Path::new("/p"), Some("/root"), &mut Vec::new())
+        .expect_err("no source");
+    assert_eq!(
+        error.to_string(),
+        "invalid mount config for type \"bind\": field Source must not be empty"
+    );
+    assert_eq!(error.path().to_string(), "services.a.volumes[0]");
+}
+
+#[test]
+fn short_syntax_errors_point_at_the_entry() {
+    let ports = service_tree(json!({"ports": ["8080:80", "80/xyz"]}));
+    let error = canonical(ports.clone(), false, &mut Vec::new()).expect_err("bad proto");
+    assert_eq!(error.to_string(), "invalid proto: xyz");
+    assert_eq!(error.path().to_string(), "services.a.ports[1]");
+    // Without interpolation the whole list is left as written.
+    let kept = canonical(ports, true, &mut Vec::new()).expect("ignored");
+    assert_eq!(kept["services"]["a"]["ports"], json!(["8080:80", "80/xyz"]));
+
+    let float = service_tree(json!({"ports": [80.5]}));
+    let error = canonical(float, true, &mut Vec::new()).expect_err("float");
+    assert_eq!(
+        error.to_string(),
+        "services.a.ports: invalid type float64 for port"
+    );
+
+    let volumes = service_tree(json!({"volumes": [":/media/"]}));
+    let error = canonical(volumes, false, &mut Vec::new()).expect_err("empty section");
+    assert_eq!(
+        error.to_string(),
+        "invalid spec: :/media/: empty section between colons"
+    );
+    assert_eq!(error.path().to_string(), "services.a.volumes[0]");
+
+    let devices = service_tree(json!({"devices": ["a:b:c:d"]}));
+    let error = canonical(devices, false, &mut Vec::new()).expect_err("device");
+    assert_eq!(
+        error.to_string(),
+        "confusing device mapping, please use long syntax: a:b:c:d"
+    );
+}
+
+#[test]
+fn empty_dns_entries_are_dropped() {
+    let tree = service_tree(json!({"image": "alpine", "dns": ["", "1.1.1.1"], "environment": []}));
+    let tree = omit_empty(canonical(tree, false, &mut Vec::new()).expect("canonical"));
+    assert_eq!(tree["services"]["a"]["dns"], json!(["1.1.1.1"]));
+    assert_eq!(tree["services"]["a"]["environment"], json!([]));
+}
+
+#[test]
+fn named_volume_keeps_selinux_option_and_watch_ignore_becomes_a_list() {
+    let tree = service_tree(json!({
+        "volumes": ["data:/d:z"],
+        "develop": {"watch": [{"path": "./src", "action": "sync", "target": "/src", "ignore": "node_modules"}]}
+    }));
+    let (tree, _) = run_chain(tree, "normalize", "/tmp/normalize", &[]);
+    let service = &tree["services"]["a"];
+    assert_eq!(
+        service["volumes"],
+        json!([{"type": "volume", "source": "data", "target": "/d", "bind": {"selinux": "z"}, "volume": {}}])
+    );
+    assert_eq!(
+        service["develop"]["watch"],
+        json!([{"path": "/tmp/normalize/src", "action": "sync", "target": "/src", "ignore": ["node_modules"]}])
+    );
+}
+
+#[test]
+fn watch_path_through_a_symbolic_link_is_resolved() {
+    let base = std::env::temp_dir().join(format!("berth-normalize-link-{}", std::process::id()));
+    let real = base.join("src");
+    std::fs::create_dir_all(&real).expect("create dir");
+    let link = base.join("link");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let mut tree =
+        service_tree(json!({"develop": {"watch": [{"path": "./link/sub", "action": "rebuild"}]}}));
+    resolve_relative_paths(&mut tree, &base, None, &mut Vec::new()).expect("resolve");
+    let expected = format!("{}/sub", real.canonicalize().expect("real path").display());
+    assert_eq!(
+        tree["services"]["a"]["develop"]["watch"][0]["path"],
+        json!(expected)
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn tilde_expands_to_home_or_warns_without_one() {
+    let service = json!({
+        "env_file": [{"path": "~nobody/x.env", "required": false}],
+        "volumes": ["~:/h", "~other/x:/o"]
+    });
+    let with_home =
+        canonical(service_tree(service.clone()), false, &mut Vec::new()).expect("canonical");
+    let mut with_home = with_home;
+    resolve_relative_paths(
+        &mut with_home,
+        Path::new("/tmp/normalize"),
+        Some("/root"),
+        &mut Vec::new(),
+    )
+    .expect("resolve");
+    let a = &with_home["services"]["a"];
+    assert_eq!(a["env_file"][0]["path"], json!("/root/nobody/x.env"));
+    assert_eq!(a["volumes"][0]["source"], json!("/root"));
+    assert_eq!(a["volumes"][1]["source"], json!("/root/other/x"));
+
+    let mut without_home =
+        canonical(service_tree(service), false, &mut Vec::new()).expect("canonical");
+    let mut warnings = Vec::new();
+    resolve_relative_paths(
+        &mut without_home,
+        Path::new("/tmp/normalize"),
+        None,
+        &mut warnings,
+    )
+    .expect("resolve");
+    assert_eq!(
+        without_home["services"]["a"]["volumes"][0]["source"],
+        json!("/tmp/normalize/~")
+    );
+    assert_eq!(warnings.len(), 3);
+    assert_eq!(
+        warnings[0],
+        "cannot expand '~', because the environment lacks HOME"
+    );
+}
+
+#[test]
+fn remote_build_contexts_and_extends_files_are_untouched() {
+    let mut tree = json!({"services": {
+        "a": {"build": {"context": "https://github.com/docker/compose.git#main"}},
+        "b": {"build": {"context": "service:a"}, "extends": {"file": "oci://docker.io/x/y", "service": "a"}},
+        "c": {"build": {"context": "git@github.com:a/b.git"}, "extends": {"file": "base.yaml", "service": "a"}}
+    }});
+    resolve_relative_paths(&mut tree, Path::new("/p"), Some("/root"), &mut Vec::new())
+        .expect("resolve");
+    let services = &tree["services"];
+    assert_eq!(
+        services["a"]["build"]["context"],
+        json!("https://github.com/docker/compose.git#main")
+    );
+    assert_eq!(services["b"]["build"]["context"], json!("service:a"));
+    assert_eq!(
+        services["b"]["extends"]["file"],
+        json!("oci://docker.io/x/y")
+    );
+    assert_eq!(
+        services["c"]["build"]["context"],
+        json!("git@github.com:a/b.git")
+    );
+    assert_eq!(services["c"]["extends"]["file"], json!("/p/base.yaml"));
+}
