@@ -157,8 +157,8 @@ pub fn run(cli: &Cli, args: &ConfigArgs) -> anyhow::Result<i32> {
         }
     } else if args.models {
         for model in project.models.values() {
-            if let Some(name) = model.model.as_deref().filter(|m| !m.is_empty()) {
-                let _ = writeln!(text, "{name}");
+            if !model.model.is_empty() {
+                let _ = writeln!(text, "{}", model.model);
             }
         }
     } else if let Some(selection) = &args.hash {
@@ -190,11 +190,11 @@ pub fn run(cli: &Cli, args: &ConfigArgs) -> anyhow::Result<i32> {
         }
     } else if args.images {
         for (name, service) in &project.services {
-            let image = service
-                .image
-                .clone()
-                .filter(|image| !image.is_empty())
-                .unwrap_or_else(|| format!("{}-{name}", project.name));
+            let image = if service.image.is_empty() {
+                format!("{}-{name}", project.name)
+            } else {
+                service.image.clone()
+            };
             let _ = writeln!(text, "{image}");
         }
     } else if args.environment {
