@@ -222,7 +222,8 @@ impl LoadError {
         match self {
             LoadError::Timestamp { path, .. } => Some(path.clone()),
             LoadError::Interpolation(error) => Some(error.path().clone()),
-            LoadError::Schema { error, .. } => Some(error.path().clone()),
+            LoadError::Schema { error, .. } => Some(error.path()),
+            LoadError::Validation(error) => Some(error.path().clone()),
             LoadError::ServiceNotMapping(service) => Some(TreePath::keys(&["services", service])),
             LoadError::ExtendsNotFound { service, .. }
             | LoadError::ExtendsNotFoundInFile { service, .. }

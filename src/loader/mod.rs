@@ -355,7 +355,8 @@ pub(crate) fn load_yaml_model(
         dict = normalize::set_default_values(dict)?;
     }
     if stages.validation {
-        validate::validate_semantics(&dict)?;
+        validate::validate_semantics(&dict)
+            .map_err(|error| LoadError::located(error.into(), &context.sources))?;
     }
     if stages.resolve_paths {
         let home = environment.get("HOME").map(String::as_str);

@@ -84,7 +84,9 @@ impl ProjectState {
     /// # Errors
     /// The first problem found, in service-name order.
     pub fn check_consistency(&self) -> Result<(), LoadError> {
-        validate::check_consistency(&self.tree)?;
+        // Compose binds the model before these checks, so decoding errors come first.
+        let project = crate::model::Project::from_value(self.tree.clone())?;
+        validate::check_consistency(&project)?;
         let services = self.services();
         let mut names: Vec<&String> = services.keys().collect();
         names.sort();

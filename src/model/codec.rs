@@ -578,7 +578,8 @@ impl<T: Decode> Decode for Option<T> {
 
 impl<T: Encode> Encode for Option<T> {
     fn encode(&self, mode: Mode) -> Value {
-        self.as_ref().map_or(Value::Null, |inner| inner.encode(mode))
+        self.as_ref()
+            .map_or(Value::Null, |inner| inner.encode(mode))
     }
     fn is_empty(&self, _mode: Mode) -> bool {
         self.is_none()

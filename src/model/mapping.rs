@@ -392,7 +392,12 @@ impl Decode for HostsList {
 
 impl Encode for HostsList {
     fn encode(&self, _mode: Mode) -> Value {
-        Value::Array(self.to_sorted_list().into_iter().map(Value::String).collect())
+        Value::Array(
+            self.to_sorted_list()
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        )
     }
     fn is_empty(&self, _mode: Mode) -> bool {
         self.0.is_empty()
@@ -622,26 +627,45 @@ mod tests {
         );
         assert_eq!(
             split_command(r#"sh -c "echo \"q\" \\$$HOME" 'x y' a\ b `uname` $(id)"#),
-            Ok(["sh", "-c", r#"echo "q" \$$HOME"#, "x y", "a b", "`uname`", "$(id)"]
-                .map(str::to_owned)
-                .to_vec())
+            Ok([
+                "sh",
+                "-c",
+                r#"echo "q" \$$HOME"#,
+                "x y",
+                "a b",
+                "`uname`",
+                "$(id)"
+            ]
+            .map(str::to_owned)
+            .to_vec())
         );
         assert_eq!(
             split_command("a\tb\nc  d  # e"),
             Ok(["a", "b", "c", "d", "#", "e"].map(str::to_owned).to_vec())
         );
         assert_eq!(split_command(""), Ok(vec![]));
-        assert_eq!(split_command("'open"), Err(DecodeProblem::InvalidCommandLine));
+        assert_eq!(
+            split_command("'open"),
+            Err(DecodeProblem::InvalidCommandLine)
+        );
     }
 
     #[test]
     fn extra_hosts_print_sorted_with_brackets_removed() {
         let mut errors = Errors::default();
-        let list = serde_json::json!(["somehost=162.242.195.82", "otherhost:50.31.209.229", "ipv6=[::1]"]);
+        let list = serde_json::json!([
+            "somehost=162.242.195.82",
+            "otherhost:50.31.209.229",
+            "ipv6=[::1]"
+        ]);
         let hosts = HostsList::decode(&list, &FieldPath::root(), &mut errors);
         assert_eq!(
             hosts.to_sorted_list(),
-            ["ipv6=::1", "otherhost=50.31.209.229", "somehost=162.242.195.82"]
+            [
+                "ipv6=::1",
+                "otherhost=50.31.209.229",
+                "somehost=162.242.195.82"
+            ]
         );
         assert!(errors.0.is_empty());
     }

@@ -82,10 +82,26 @@ impl Project {
                 entries.push((key.to_owned(), value));
             }
         };
-        optional("networks", self.networks.encode(mode), self.networks.is_empty());
-        optional("volumes", self.volumes.encode(mode), self.volumes.is_empty());
-        optional("secrets", self.secrets.encode(mode), self.secrets.is_empty());
-        optional("configs", self.configs.encode(mode), self.configs.is_empty());
+        optional(
+            "networks",
+            self.networks.encode(mode),
+            self.networks.is_empty(),
+        );
+        optional(
+            "volumes",
+            self.volumes.encode(mode),
+            self.volumes.is_empty(),
+        );
+        optional(
+            "secrets",
+            self.secrets.encode(mode),
+            self.secrets.is_empty(),
+        );
+        optional(
+            "configs",
+            self.configs.encode(mode),
+            self.configs.is_empty(),
+        );
         for (key, item) in &self.extensions {
             entries.push((key.clone(), sorted_value(item)));
         }

@@ -7,9 +7,7 @@
 use indexmap::IndexMap;
 
 use super::build::BuildConfig;
-use super::codec::{
-    Decode, DecodeProblem, Encode, Errors, FieldPath, Mode, go_type,
-};
+use super::codec::{Decode, DecodeProblem, Encode, Errors, FieldPath, Mode, go_type};
 use super::deploy::{DeployConfig, DeviceRequest};
 use super::develop::DevelopConfig;
 use super::mapping::{

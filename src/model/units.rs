@@ -183,7 +183,10 @@ fn split_fraction(value: u64, precision: u32) -> (u64, String) {
         return (value / divisor, String::new());
     }
     let digits = format!("{fraction:0width$}", width = precision as usize);
-    (value / divisor, format!(".{}", digits.trim_end_matches('0')))
+    (
+        value / divisor,
+        format!(".{}", digits.trim_end_matches('0')),
+    )
 }
 
 impl Decode for Duration {
@@ -254,13 +257,17 @@ impl UnitBytes {
                     _ => return Err(bad()),
                 };
                 size *= multiplier;
-                if (bytes.len() == 2 && bytes[1] != b'b') || (bytes.len() == 3 && &bytes[1..] != b"ib")
+                if (bytes.len() == 2 && bytes[1] != b'b')
+                    || (bytes.len() == 3 && &bytes[1..] != b"ib")
                 {
                     return Err(bad());
                 }
             }
         }
-        #[expect(clippy::cast_possible_truncation, reason = "Go truncates with int64(size)")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "Go truncates with int64(size)"
+        )]
         let bytes = size as i64;
         Ok(Self(bytes))
     }
@@ -269,9 +276,7 @@ impl UnitBytes {
 impl Decode for UnitBytes {
     fn decode(value: &Value, path: &FieldPath<'_>, errors: &mut Errors) -> Self {
         match value {
-            Value::Number(number) if !number.is_f64() => {
-                Self(number.as_i64().unwrap_or(i64::MAX))
-            }
+            Value::Number(number) if !number.is_f64() => Self(number.as_i64().unwrap_or(i64::MAX)),
             Value::String(text) => Self::parse(text).unwrap_or_else(|problem| {
                 errors.push(path, problem);
                 Self(0)
@@ -439,7 +444,11 @@ mod tests {
             ("1.2ms", "1.2ms"),
         ];
         for (input, printed) in cases {
-            assert_eq!(Duration::parse(input).map(Duration::go_string), Ok(printed.to_owned()), "{input}");
+            assert_eq!(
+                Duration::parse(input).map(Duration::go_string),
+                Ok(printed.to_owned()),
+                "{input}"
+            );
         }
     }
 

@@ -57,7 +57,11 @@ pub enum SchemaError {
     },
     /// A mapping has keys the schema does not allow. At the top level the path is empty, which
     /// gives Compose's double space after `validating <file>:`.
-    #[error("{} additional properties {} not allowed", dotted(path), join_quoted(properties))]
+    #[error(
+        "{} additional properties {} not allowed",
+        dotted(path),
+        join_quoted(properties)
+    )]
     AdditionalProperties {
         /// The mapping.
         path: TreePath,
@@ -65,7 +69,12 @@ pub enum SchemaError {
         properties: Vec<String>,
     },
     /// A string does not match the schema's `pattern`.
-    #[error("{} {} does not match pattern {}", dotted(path), quote(value), quote(pattern))]
+    #[error(
+        "{} {} does not match pattern {}",
+        dotted(path),
+        quote(value),
+        quote(pattern)
+    )]
     Pattern {
         /// The failing string.
         path: TreePath,
@@ -85,7 +94,11 @@ pub enum SchemaError {
         second: usize,
     },
     /// A number is below the schema's `minimum`.
-    #[error("{} must be greater than or equal to {}", dotted(path), DisplayNumber(limit))]
+    #[error(
+        "{} must be greater than or equal to {}",
+        dotted(path),
+        DisplayNumber(limit)
+    )]
     Minimum {
         /// The number.
         path: TreePath,
@@ -93,7 +106,11 @@ pub enum SchemaError {
         limit: Value,
     },
     /// A number is above the schema's `maximum`.
-    #[error("{} must be less than or equal to {}", dotted(path), DisplayNumber(limit))]
+    #[error(
+        "{} must be less than or equal to {}",
+        dotted(path),
+        DisplayNumber(limit)
+    )]
     Maximum {
         /// The number.
         path: TreePath,
@@ -560,9 +577,7 @@ fn json_equal(left: &Value, right: &Value) -> bool {
         (Value::Object(left), Value::Object(right)) => {
             left.len() == right.len()
                 && left.iter().all(|(key, value)| {
-                    right
-                        .get(key)
-                        .is_some_and(|other| json_equal(value, other))
+                    right.get(key).is_some_and(|other| json_equal(value, other))
                 })
         }
         _ => left == right,

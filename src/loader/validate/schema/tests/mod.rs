@@ -105,10 +105,7 @@ fn value_matching_two_one_of_branches_fails() {
     let mut failures = Vec::new();
     explainer.check(&document, &json!(3), &TreePath::keys(&["x"]), &mut failures);
     assert_eq!(
-        failures
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>(),
+        failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
         vec!["x oneOf failed, subschemas 0, 1 matched"]
     );
 }
@@ -181,7 +178,10 @@ fn merged_ulimits_of_cgt_merge_ulimits_are_reported() {
     }}}});
     let actual = message(&tree).unwrap_or_default();
     assert!(actual.ends_with("must be a integer or string"), "{actual}");
-    assert_eq!(actual, "services.test.ulimits.nproc must be a integer or string");
+    assert_eq!(
+        actual,
+        "services.test.ulimits.nproc must be a integer or string"
+    );
 }
 
 #[test]
@@ -233,7 +233,10 @@ fn tmp_all_awesome() {
     }
     let mut services = Map::new();
     for index in 0..1000 {
-        services.insert(format!("s{index}"), json!({"image": "x", "ports": [{"target": 80}], "environment": {"A": "1"}}));
+        services.insert(
+            format!("s{index}"),
+            json!({"image": "x", "ports": [{"target": 80}], "environment": {"A": "1"}}),
+        );
     }
     let tree = json!({"services": services});
     validate_schema(&tree).unwrap();
