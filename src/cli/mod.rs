@@ -30,7 +30,12 @@ pub struct Cli {
     #[arg(long = "env-file", global = true, value_name = "FILE")]
     pub env_files: Vec<String>,
     /// Profiles to enable (repeatable; default from `COMPOSE_PROFILES`).
-    #[arg(long = "profile", id = "profile", global = true, value_name = "PROFILE")]
+    #[arg(
+        long = "profile",
+        id = "profile",
+        global = true,
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
     /// Include all resources, even those not used by services.
     #[arg(long, global = true)]

@@ -31,7 +31,7 @@ pub enum LoadError {
         /// The file whose merge produced the invalid model.
         file: String,
         /// What the schema rejected.
-        error: validate::SchemaError,
+        error: Box<validate::SchemaError>,
     },
     /// An unquoted date, which Compose reads as a timestamp the schema rejects.
     #[error("validating {file}: {path} invalid jsonType time.Time")]

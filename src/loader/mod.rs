@@ -437,7 +437,7 @@ pub(crate) fn load_yaml_file(
                 LoadError::located(
                     LoadError::Schema {
                         file: filename.clone(),
-                        error,
+                        error: Box::new(error),
                     },
                     &locations,
                 )

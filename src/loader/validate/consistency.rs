@@ -198,17 +198,16 @@ fn check_service(
             return Err(undefined(name, "network", network));
         }
     }
-    if let Some(healthcheck) = &service.healthcheck {
-        if let Some(first) = healthcheck.test.0.first() {
-            if !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE") {
-                return Err(ConsistencyError::HealthcheckTest);
-            }
-        }
+    if let Some(healthcheck) = &service.healthcheck
+        && let Some(first) = healthcheck.test.0.first()
+        && !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE")
+    {
+        return Err(ConsistencyError::HealthcheckTest);
     }
-    if let Some(target) = service.network_mode.strip_prefix("service:") {
-        if !project.services.contains_key(target) {
-            return Err(ConsistencyError::NetworkModeService(target.to_owned()));
-        }
+    if let Some(target) = service.network_mode.strip_prefix("service:")
+        && !project.services.contains_key(target)
+    {
+        return Err(ConsistencyError::NetworkModeService(target.to_owned()));
     }
     for volume in &service.volumes {
         if volume.volume_type == "volume"
@@ -241,10 +240,10 @@ fn check_service(
         }
     }
     let replicas = service.deploy.as_ref().and_then(|deploy| deploy.replicas);
-    if let (Some(scale), Some(deploy_replicas)) = (service.scale, replicas) {
-        if scale != deploy_replicas {
-            return Err(ConsistencyError::ScaleAndReplicas(name.to_owned()));
-        }
+    if let (Some(scale), Some(deploy_replicas)) = (service.scale, replicas)
+        && scale != deploy_replicas
+    {
+        return Err(ConsistencyError::ScaleAndReplicas(name.to_owned()));
     }
     if service.scale.is_some_and(|scale| scale < 0) {
         return Err(ConsistencyError::NegativeScale(name.to_owned()));
@@ -288,12 +287,11 @@ fn check_resources(name: &str, service: &ServiceConfig) -> Result<(), Consistenc
     };
     let limits = deploy.resources.limits.as_ref();
     let reservations = deploy.resources.reservations.as_ref();
-    if service.cpus != 0.0 {
-        if let Some(limits) = limits {
-            if limits.cpus.0.to_bits() != service.cpus.to_bits() {
-                return Err(distinct("cpus", "deploy.resources.limits.cpus"));
-            }
-        }
+    if service.cpus != 0.0
+        && let Some(limits) = limits
+        && limits.cpus.0.to_bits() != service.cpus.to_bits()
+    {
+        return Err(distinct("cpus", "deploy.resources.limits.cpus"));
     }
     if service.mem_limit.0 != 0
         && limits.is_some_and(|limits| limits.memory.0 != service.mem_limit.0)

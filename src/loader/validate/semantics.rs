@@ -117,13 +117,13 @@ pub fn validate_semantics(dict: &Value) -> Result<(), ValidationError> {
 fn check_service(service: &Value, path: &TreePath) -> Result<(), ValidationError> {
     if let Some(Value::Array(ports)) = service.get("ports") {
         for (index, port) in ports.iter().enumerate() {
-            if let Some(Value::String(address)) = port.get("host_ip") {
-                if address.parse::<IpAddr>().is_err() {
-                    return Err(ValidationError::InvalidHostIp {
-                        path: path.key("ports").index(index),
-                        address: address.clone(),
-                    });
-                }
+            if let Some(Value::String(address)) = port.get("host_ip")
+                && address.parse::<IpAddr>().is_err()
+            {
+                return Err(ValidationError::InvalidHostIp {
+                    path: path.key("ports").index(index),
+                    address: address.clone(),
+                });
             }
         }
     }
