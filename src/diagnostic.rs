@@ -32,9 +32,13 @@ pub fn render(error: &anyhow::Error) -> String {
     {
         text.push_str(&format!("\n  --> {location}"));
     }
+    // Compose folds causes into its messages; print a cause only when it adds something.
+    let mut shown = error.to_string();
     for cause in error.chain().skip(1) {
-        if cause.downcast_ref::<LoadError>().is_none() {
+        let cause = cause.to_string();
+        if !shown.contains(&cause) {
             text.push_str(&format!("\ncaused by: {cause}"));
+            shown.push_str(&cause);
         }
     }
     text

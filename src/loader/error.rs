@@ -222,7 +222,16 @@ impl LoadError {
         match self {
             LoadError::Timestamp { path, .. } => Some(path.clone()),
             LoadError::Interpolation(error) => Some(error.path().clone()),
-            LoadError::Schema { error, .. } => Some(error.path()),
+            LoadError::Schema { error, .. } => match error.as_ref() {
+                // Point at the first key the schema does not allow rather than at its parent.
+                validate::SchemaError::AdditionalProperties { path, properties } => Some(
+                    properties
+                        .first()
+                        .map_or_else(|| path.clone(), |key| path.key(key)),
+                ),
+                other => Some(other.path()),
+            },
+            LoadError::Normalize(error) => Some(error.path().clone()),
             LoadError::Validation(error) => Some(error.path().clone()),
             LoadError::ServiceNotMapping(service) => Some(TreePath::keys(&["services", service])),
             LoadError::ExtendsNotFound { service, .. }

@@ -450,7 +450,8 @@ pub(crate) fn load_yaml_file(
                     ));
             }
         }
-        dict = normalize::canonical(dict, !context.options.interpolate, &mut context.warnings)?;
+        dict = normalize::canonical(dict, !context.options.interpolate, &mut context.warnings)
+            .map_err(|error| LoadError::located(error.into(), &locations))?;
         dict = normalize::omit_empty(dict);
         dict = merge::enforce_unicity(dict)?;
     }
