@@ -131,7 +131,11 @@ pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loa
     )?;
 
     let mut state = select::ProjectState::new(dict, details.profiles.clone())?;
-    if options.consistency {
+    // Binding the tree is the costliest step after parsing: when no service is selected, the
+    // steps between consistency and binding cannot change what consistency looks at (they only
+    // fill `environment` and `labels` from files), so the project is bound once, at the end.
+    let bind_once = options.services.is_empty();
+    if options.consistency && !bind_once {
         state.check_consistency()?;
     }
     if options.resolve_environment {
@@ -143,12 +147,14 @@ pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loa
     if !options.all_resources {
         state.drop_unused_resources();
     }
+    let project = Project::from_tree(&state.tree).map_err(LoadError::Model)?;
     if options.consistency {
+        if bind_once {
+            state.check_consistency_of(&project)?;
+        }
         state.check_container_name_unicity()?;
     }
-
-    let tree = state.tree.clone();
-    let project = Project::from_value(tree.clone()).map_err(LoadError::Model)?;
+    let tree = state.tree;
     Ok(Loaded {
         project,
         tree,
@@ -387,7 +393,6 @@ pub(crate) fn load_yaml_file(
             timestamps,
             locations,
         } = document;
-        context.sources.extend(locations.clone());
         let mut config = match value {
             Value::Object(_) => value,
             _ => return Err(LoadError::TopLevelNotMapping),
@@ -454,6 +459,7 @@ pub(crate) fn load_yaml_file(
             .map_err(|error| LoadError::located(error.into(), &locations))?;
         dict = normalize::omit_empty(dict);
         dict = merge::enforce_unicity(dict)?;
+        context.sources.extend(locations);
     }
     Ok(dict)
 }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 /// A node of the loader's dynamic tree.
@@ -110,20 +111,54 @@ impl fmt::Display for Location {
     }
 }
 
-/// Where each node of a tree was written, keyed by the [`TreePath`]'s display form.
+/// Where each node of a tree was written.
+///
+/// Every node of every file is recorded while loading, but only a failing load ever looks one
+/// up, so the map is keyed by a 64-bit digest of the path's segments: recording costs no
+/// allocation and no formatting.
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
-    locations: HashMap<String, Location>,
+    locations: HashMap<u64, Location, BuildHasherDefault<DigestHasher>>,
+}
+
+/// A hasher for keys that are already digests.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+fn digest(path: &TreePath) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    path.0.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl SourceMap {
     /// Records where the node at `path` was written. The first record for a path is kept.
     pub fn insert(&mut self, path: &TreePath, location: Location) {
-        self.locations.entry(path.to_string()).or_insert(location);
+        self.locations.entry(digest(path)).or_insert(location);
     }
 
     /// Adds every record of `other` whose path is not recorded yet.
     pub fn extend(&mut self, other: SourceMap) {
+        if self.locations.is_empty() {
+            *self = other;
+            return;
+        }
         for (path, location) in other.locations {
             self.locations.entry(path).or_insert(location);
         }
@@ -134,7 +169,7 @@ impl SourceMap {
     pub fn find(&self, path: &TreePath) -> Option<&Location> {
         let mut current = Some(path.clone());
         while let Some(path) = current {
-            if let Some(location) = self.locations.get(&path.to_string()) {
+            if let Some(location) = self.locations.get(&digest(&path)) {
                 return Some(location);
             }
             current = path.parent();

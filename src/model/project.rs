@@ -38,10 +38,18 @@ impl Project {
     /// # Errors
     /// [`ModelError::Decode`] listing every attribute Compose would fail to decode, sorted.
     pub fn from_value(value: Value) -> Result<Self, ModelError> {
+        Self::from_tree(&value)
+    }
+
+    /// [`Project::from_value`] on a borrowed tree.
+    ///
+    /// # Errors
+    /// As [`Project::from_value`].
+    pub fn from_tree(value: &Value) -> Result<Self, ModelError> {
         let mut errors = Errors::default();
         let root = FieldPath::root();
         let mut project = Self::default();
-        if let Value::Object(map) = &value {
+        if let Value::Object(map) = value {
             for (key, item) in map {
                 let path = root.field(key);
                 match key.as_str() {
