@@ -131,11 +131,7 @@ pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loa
     )?;
 
     let mut state = select::ProjectState::new(dict, details.profiles.clone())?;
-    // Binding the tree is the costliest step after parsing: when no service is selected, the
-    // steps between consistency and binding cannot change what consistency looks at (they only
-    // fill `environment` and `labels` from files), so the project is bound once, at the end.
-    let bind_once = options.services.is_empty();
-    if options.consistency && !bind_once {
+    if options.consistency {
         state.check_consistency()?;
     }
     if options.resolve_environment {
@@ -147,13 +143,10 @@ pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loa
     if !options.all_resources {
         state.drop_unused_resources();
     }
-    let project = Project::from_tree(&state.tree).map_err(LoadError::Model)?;
     if options.consistency {
-        if bind_once {
-            state.check_consistency_of(&project)?;
-        }
         state.check_container_name_unicity()?;
     }
+    let project = Project::from_tree(&state.tree).map_err(LoadError::Model)?;
     let tree = state.tree;
     Ok(Loaded {
         project,

@@ -84,17 +84,7 @@ impl ProjectState {
     /// # Errors
     /// The first problem found, in service-name order.
     pub fn check_consistency(&self) -> Result<(), LoadError> {
-        // Compose binds the model before these checks, so decoding errors come first.
-        let project = crate::model::Project::from_tree(&self.tree)?;
-        self.check_consistency_of(&project)
-    }
-
-    /// [`ProjectState::check_consistency`] with the project already bound from this state's tree.
-    ///
-    /// # Errors
-    /// As [`ProjectState::check_consistency`].
-    pub fn check_consistency_of(&self, project: &crate::model::Project) -> Result<(), LoadError> {
-        validate::check_consistency(project)?;
+        validate::check_consistency(&self.tree)?;
         let services = self.services();
         let mut names: Vec<&String> = services.keys().collect();
         names.sort();

@@ -1,344 +1,745 @@
-//! Cross-reference checks on the bound project (compose-go `loader/validate.go`
-//! `checkConsistency`), except `depends_on` and cycles, which the dependency graph checks.
+//! The consistency check Compose runs on the finished project (compose-go `loader/validate.go`
+//! `checkConsistency`): every service has an image or a build, every network, volume, secret,
+//! config and model a service names is declared, attributes with two spellings agree, and so on.
 //!
-//! Compose walks services in Go map order and reports the first problem it meets, so with
-//! several problems its message varies from run to run; berth walks services by name.
+//! It reads the project tree in its final canonical shape, the one `docker compose config
+//! --format json` prints (long-syntax volumes, `networks` maps, byte sizes as decimal strings).
+//! Compose visits services in Go map order, so with several problems its message varies between
+//! runs; berth visits them in sorted order. `depends_on` and dependency cycles are checked by
+//! [`crate::graph`], not here.
 
 use std::collections::HashMap;
 
-use crate::model::{Project, ServiceConfig};
+use super::go_quote;
+use crate::loader::tree::{Map, TreePath, Value};
 
-/// A reference to something the project does not define, or two settings that contradict.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// A consistency error, with Compose's message (`: invalid compose project` where Compose adds it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConsistencyError {
-    /// A service has nothing to run.
+    /// A service has no `image`, `build` or `provider`.
     #[error(
-        "service {0:?} has neither an image nor a build context specified: invalid compose project"
+        "service {} has neither an image nor a build context specified: invalid compose project",
+        go_quote(service)
     )]
-    NoImage(String),
-    /// `build.dockerfile` and `build.dockerfile_inline` are both set.
+    NoImageOrBuild {
+        /// The service (`services.a`).
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// `build` sets both `dockerfile` and `dockerfile_inline`. (Compose's typo is kept.)
     #[error(
-        "service {0:?} declares mutualy exclusive dockerfile and dockerfile_inline: invalid compose project"
+        "service {} declares mutualy exclusive dockerfile and dockerfile_inline: invalid compose project",
+        go_quote(service)
     )]
-    DockerfileConflict(String),
-    /// `build.additional_contexts` names a `service:` that does not exist.
+    DockerfileAndInline {
+        /// The `build` node.
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// An additional build context `service:x` names a service that does not exist.
     #[error(
-        "service {service:?} declares unknown service {target:?} as additional contexts {context}"
+        "service {} declares unknown service {} as additional contexts {context}",
+        go_quote(service),
+        go_quote(target)
     )]
     UnknownContextService {
-        /// The building service.
+        /// The additional context entry.
+        path: TreePath,
+        /// The service name.
         service: String,
-        /// The missing service.
+        /// The named service.
         target: String,
         /// The context's name.
         context: String,
     },
-    /// `build.additional_contexts` names a `service:` that has no `build`.
+    /// An additional build context `service:x` names a service without `build`.
     #[error(
-        "service {service:?} declares non-buildable service {target:?} as additional contexts {context}"
+        "service {} declares non-buildable service {} as additional contexts {context}",
+        go_quote(service),
+        go_quote(target)
     )]
     NonBuildableContextService {
-        /// The building service.
+        /// The additional context entry.
+        path: TreePath,
+        /// The service name.
         service: String,
-        /// The service without build.
+        /// The named service.
         target: String,
         /// The context's name.
         context: String,
     },
-    /// `platform` is not among `build.platforms`.
-    #[error("service.build.platforms MUST include service.platform {0:?}: invalid compose project")]
-    PlatformNotBuilt(String),
-    /// `network_mode` and `networks` together.
+    /// `build.platforms` does not include the service's `platform`.
     #[error(
-        "service {0} declares mutually exclusive `network_mode` and `networks`: invalid compose project"
+        "service.build.platforms MUST include service.platform {}: invalid compose project",
+        go_quote(platform)
     )]
-    NetworkModeAndNetworks(String),
-    /// A service uses a network, volume, secret, config or model the project does not define.
-    #[error("service {service:?} refers to undefined {kind} {name}: invalid compose project")]
-    Undefined {
-        /// The service.
+    PlatformNotBuilt {
+        /// The `build.platforms` node.
+        path: TreePath,
+        /// The service's platform.
+        platform: String,
+    },
+    /// A service sets both `network_mode` and `networks`.
+    #[error(
+        "service {service} declares mutually exclusive `network_mode` and `networks`: invalid compose project"
+    )]
+    NetworkModeWithNetworks {
+        /// The `networks` node.
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// A service names a resource the project does not declare.
+    #[error(
+        "service {} refers to undefined {kind} {name}: invalid compose project",
+        go_quote(service)
+    )]
+    UndefinedResource {
+        /// Where the service names it.
+        path: TreePath,
+        /// The service name.
         service: String,
         /// `network`, `volume`, `build secret`, `config`, `model` or `secret`.
         kind: &'static str,
-        /// The missing resource.
+        /// The resource's name.
         name: String,
     },
-    /// `healthcheck.test` starts with something else than a known form.
-    #[error("healthcheck.test must start either by \"CMD\", \"CMD-SHELL\" or \"NONE\"")]
-    HealthcheckTest,
-    /// `network_mode: service:x` names a service that is not enabled.
-    #[error("service {0:?} not found for network_mode 'service:{0}'")]
-    NetworkModeService(String),
+    /// `healthcheck.test` does not start with a known word.
+    #[error(r#"healthcheck.test must start either by "CMD", "CMD-SHELL" or "NONE""#)]
+    HealthcheckTest {
+        /// The `healthcheck.test` node.
+        path: TreePath,
+    },
+    /// `network_mode: service:x` names a service that does not exist. Compose names `x` twice.
+    #[error(
+        "service {} not found for network_mode 'service:{target}'",
+        go_quote(target)
+    )]
+    NetworkModeServiceNotFound {
+        /// The `network_mode` node.
+        path: TreePath,
+        /// The named service.
+        target: String,
+    },
     /// `scale` and `deploy.replicas` differ.
     #[error(
-        "services.{0}: can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project"
+        "services.{service}: can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project"
     )]
-    ScaleAndReplicas(String),
-    /// A negative `scale`.
-    #[error("services.{0}.scale: must be greater than or equal to 0")]
-    NegativeScale(String),
-    /// A negative `deploy.replicas`.
-    #[error("services.{0}.deploy.replicas: must be greater than or equal to 0")]
-    NegativeReplicas(String),
-    /// A service-level resource differs from its `deploy.resources` twin.
+    ScaleAndReplicas {
+        /// The service.
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// `scale` is negative.
+    #[error("services.{service}.scale: must be greater than or equal to 0")]
+    NegativeScale {
+        /// The `scale` node.
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// `deploy.replicas` is negative.
+    #[error("services.{service}.deploy.replicas: must be greater than or equal to 0")]
+    NegativeReplicas {
+        /// The `deploy.replicas` node.
+        path: TreePath,
+        /// The service name.
+        service: String,
+    },
+    /// A service attribute and its `deploy.resources` twin differ (an unset twin counts as 0).
     #[error(
-        "services.{service}: can't set distinct values on '{field}' and '{deploy_field}': invalid compose project"
+        "services.{service}: can't set distinct values on '{attribute}' and '{deploy_attribute}': invalid compose project"
     )]
     DistinctValues {
         /// The service.
+        path: TreePath,
+        /// The service name.
         service: String,
         /// `cpus`, `mem_limit`, `mem_reservation` or `pids_limit`.
-        field: &'static str,
-        /// The `deploy.resources` attribute.
-        deploy_field: &'static str,
+        attribute: &'static str,
+        /// The `deploy.resources` spelling, e.g. `deploy.resources.limits.cpus`.
+        deploy_attribute: &'static str,
     },
-    /// `container_name` with more than one replica (Compose swaps the two names in its text).
+    /// A fixed `container_name` with more than one replica. Compose swaps the attribute and the
+    /// service name in this message; berth keeps that.
     #[error(
         "services.{attribute}: can't set container_name and {service} as container name must be unique: invalid compose project"
     )]
-    ContainerNameWithScale {
+    ContainerNameWithReplicas {
+        /// The `container_name` node.
+        path: TreePath,
+        /// The service name.
+        service: String,
         /// `scale` or `deploy.replicas`.
         attribute: &'static str,
-        /// The service.
+    },
+    /// A watch rule whose action copies files has no `target`.
+    #[error(
+        "services.{service}.develop.watch: target is required for non-rebuild actions: invalid compose project"
+    )]
+    WatchTargetRequired {
+        /// The watch rule.
+        path: TreePath,
+        /// The service name.
         service: String,
     },
-    /// A watch rule without target whose action needs one.
-    #[error(
-        "services.{0}.develop.watch: target is required for non-rebuild actions: invalid compose project"
-    )]
-    WatchTarget(String),
-    /// Two mounts at the same container path.
-    #[error("{location}: target {target} already mounted as {first}")]
-    TargetMounted {
-        /// The second mount, e.g. `services.s.volumes[1]`.
+    /// Two mounts (tmpfs or volumes) share a target.
+    #[error("{location}: target {target} already mounted as {previous}")]
+    DuplicateMount {
+        /// The later mount.
+        path: TreePath,
+        /// The later mount as Compose writes it, `services.a.volumes[1]`.
         location: String,
-        /// The container path.
+        /// The shared target.
         target: String,
-        /// The first mount.
-        first: String,
+        /// The earlier mount, written the same way.
+        previous: String,
     },
-    /// A non-external secret without source.
-    #[error("secret {0:?} must declare either `file` or `environment`: invalid compose project")]
-    SecretSource(String),
+    /// A top-level secret that is not external has neither `file` nor `environment`.
+    #[error(
+        "secret {} must declare either `file` or `environment`: invalid compose project",
+        go_quote(secret)
+    )]
+    SecretWithoutSource {
+        /// The secret (`secrets.s`).
+        path: TreePath,
+        /// The secret's key.
+        secret: String,
+    },
 }
 
-/// Checks the enabled services of `project` and its secrets.
+impl ConsistencyError {
+    /// The path of the offending node.
+    #[must_use]
+    pub fn path(&self) -> &TreePath {
+        match self {
+            Self::NoImageOrBuild { path, .. }
+            | Self::DockerfileAndInline { path, .. }
+            | Self::UnknownContextService { path, .. }
+            | Self::NonBuildableContextService { path, .. }
+            | Self::PlatformNotBuilt { path, .. }
+            | Self::NetworkModeWithNetworks { path, .. }
+            | Self::UndefinedResource { path, .. }
+            | Self::HealthcheckTest { path }
+            | Self::NetworkModeServiceNotFound { path, .. }
+            | Self::ScaleAndReplicas { path, .. }
+            | Self::NegativeScale { path, .. }
+            | Self::NegativeReplicas { path, .. }
+            | Self::DistinctValues { path, .. }
+            | Self::ContainerNameWithReplicas { path, .. }
+            | Self::WatchTargetRequired { path, .. }
+            | Self::DuplicateMount { path, .. }
+            | Self::SecretWithoutSource { path, .. } => path,
+        }
+    }
+}
+
+/// Checks the finished project the way Compose's `checkConsistency` does, services in sorted
+/// order.
 ///
 /// # Errors
-/// The first problem, services taken by name.
-pub fn check_consistency(project: &Project) -> Result<(), ConsistencyError> {
-    let mut names: Vec<&String> = project.services.keys().collect();
+///
+/// The first inconsistency found, as [`ConsistencyError`].
+pub fn check_consistency(project: &Value) -> Result<(), ConsistencyError> {
+    let empty = Map::new();
+    let services = mapping(project, "services").unwrap_or(&empty);
+    let mut names: Vec<&String> = services.keys().collect();
     names.sort();
     for name in names {
-        check_service(project, name, &project.services[name.as_str()])?;
-    }
-    let mut secrets: Vec<(&String, &crate::model::SecretConfig)> = project.secrets.iter().collect();
-    secrets.sort_by(|a, b| a.0.cmp(b.0));
-    for (name, secret) in secrets {
-        if !secret.0.external && secret.0.file.is_empty() && secret.0.environment.is_empty() {
-            return Err(ConsistencyError::SecretSource(name.clone()));
+        if let Some(Value::Object(service)) = services.get(name) {
+            let checker = ServiceChecker {
+                project,
+                services,
+                name,
+                service,
+                path: TreePath::keys(&["services", name]),
+            };
+            checker.check()?;
         }
     }
-    Ok(())
+    check_secrets(project)
 }
 
-fn undefined(service: &str, kind: &'static str, name: &str) -> ConsistencyError {
-    ConsistencyError::Undefined {
-        service: service.to_owned(),
-        kind,
-        name: name.to_owned(),
-    }
+/// The checks of one service.
+struct ServiceChecker<'project> {
+    project: &'project Value,
+    services: &'project Map,
+    name: &'project str,
+    service: &'project Map,
+    path: TreePath,
 }
 
-fn check_service(
-    project: &Project,
-    name: &str,
-    service: &ServiceConfig,
-) -> Result<(), ConsistencyError> {
-    if service.build.is_none() && service.image.is_empty() && service.provider.is_none() {
-        return Err(ConsistencyError::NoImage(name.to_owned()));
-    }
-    if let Some(build) = &service.build {
-        if !build.dockerfile_inline.is_empty() && !build.dockerfile.is_empty() {
-            return Err(ConsistencyError::DockerfileConflict(name.to_owned()));
+impl ServiceChecker<'_> {
+    fn check(&self) -> Result<(), ConsistencyError> {
+        let build = self.service.get("build").filter(|build| !build.is_null());
+        let provider = self
+            .service
+            .get("provider")
+            .filter(|value| !value.is_null());
+        if build.is_none() && self.text("image").is_empty() && provider.is_none() {
+            return Err(ConsistencyError::NoImageOrBuild {
+                path: self.path.clone(),
+                service: self.name.to_owned(),
+            });
         }
-        for (context, value) in &build.additional_contexts.0 {
-            if let Some(target) = value.strip_prefix("service:") {
-                match project.services.get(target) {
-                    None => {
-                        return Err(ConsistencyError::UnknownContextService {
-                            service: name.to_owned(),
-                            target: target.to_owned(),
-                            context: context.clone(),
-                        });
-                    }
-                    Some(other) if other.build.is_none() => {
-                        return Err(ConsistencyError::NonBuildableContextService {
-                            service: name.to_owned(),
-                            target: target.to_owned(),
-                            context: context.clone(),
-                        });
-                    }
-                    Some(_) => {}
+        if let Some(Value::Object(build)) = build {
+            self.check_build(build)?;
+        }
+        self.check_networks()?;
+        self.check_healthcheck()?;
+        self.check_network_mode_service()?;
+        self.check_references()?;
+        self.check_replicas_and_resources()?;
+        self.check_watch()?;
+        self.check_mounts()
+    }
+
+    fn check_build(&self, build: &Map) -> Result<(), ConsistencyError> {
+        let build_path = self.path.key("build");
+        let text = |key: &str| build.get(key).and_then(Value::as_str).unwrap_or_default();
+        if !text("dockerfile_inline").is_empty() && !text("dockerfile").is_empty() {
+            return Err(ConsistencyError::DockerfileAndInline {
+                path: build_path,
+                service: self.name.to_owned(),
+            });
+        }
+        for (context, value) in entries(build.get("additional_contexts")) {
+            let Some(target) = value.strip_prefix("service:") else {
+                continue;
+            };
+            let context_path = build_path.key("additional_contexts").key(&context);
+            match self.services.get(target) {
+                None => {
+                    return Err(ConsistencyError::UnknownContextService {
+                        path: context_path,
+                        service: self.name.to_owned(),
+                        target: target.to_owned(),
+                        context,
+                    });
                 }
+                Some(service) if service.get("build").is_none_or(Value::is_null) => {
+                    return Err(ConsistencyError::NonBuildableContextService {
+                        path: context_path,
+                        service: self.name.to_owned(),
+                        target: target.to_owned(),
+                        context,
+                    });
+                }
+                Some(_) => {}
             }
         }
-        if !build.platforms.0.is_empty()
-            && !service.platform.is_empty()
-            && !build.platforms.0.contains(&service.platform)
+        let platform = self.text("platform");
+        if let Some(Value::Array(platforms)) = build.get("platforms")
+            && !platforms.is_empty()
+            && !platform.is_empty()
+            && !platforms.iter().any(|item| item.as_str() == Some(platform))
         {
-            return Err(ConsistencyError::PlatformNotBuilt(service.platform.clone()));
+            return Err(ConsistencyError::PlatformNotBuilt {
+                path: build_path.key("platforms"),
+                platform: platform.to_owned(),
+            });
         }
+        Ok(())
     }
-    if !service.network_mode.is_empty() && !service.networks.is_empty() {
-        return Err(ConsistencyError::NetworkModeAndNetworks(name.to_owned()));
-    }
-    for network in service.networks.keys() {
-        if !project.networks.contains_key(network) {
-            return Err(undefined(name, "network", network));
+
+    fn check_networks(&self) -> Result<(), ConsistencyError> {
+        let networks = names(self.service.get("networks"));
+        if !self.text("network_mode").is_empty() && !networks.is_empty() {
+            return Err(ConsistencyError::NetworkModeWithNetworks {
+                path: self.path.key("networks"),
+                service: self.name.to_owned(),
+            });
         }
-    }
-    if let Some(healthcheck) = &service.healthcheck
-        && let Some(first) = healthcheck.test.0.first()
-        && !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE")
-    {
-        return Err(ConsistencyError::HealthcheckTest);
-    }
-    if let Some(target) = service.network_mode.strip_prefix("service:")
-        && !project.services.contains_key(target)
-    {
-        return Err(ConsistencyError::NetworkModeService(target.to_owned()));
-    }
-    for volume in &service.volumes {
-        if volume.volume_type == "volume"
-            && !volume.source.is_empty()
-            && !project.volumes.contains_key(&volume.source)
-        {
-            return Err(undefined(name, "volume", &volume.source));
-        }
-    }
-    if let Some(build) = &service.build {
-        for secret in &build.secrets {
-            if !project.secrets.contains_key(&secret.source) {
-                return Err(undefined(name, "build secret", &secret.source));
+        for network in networks {
+            if !self.declared("networks", &network) {
+                return Err(self.undefined("network", network, self.path.key("networks")));
             }
         }
+        Ok(())
     }
-    for config in &service.configs {
-        if !project.configs.contains_key(&config.source) {
-            return Err(undefined(name, "config", &config.source));
+
+    fn check_healthcheck(&self) -> Result<(), ConsistencyError> {
+        let test = self
+            .service
+            .get("healthcheck")
+            .and_then(|healthcheck| healthcheck.get("test"));
+        if let Some(Value::Array(test)) = test
+            && let Some(first) = test.first()
+            && !matches!(first.as_str(), Some("CMD" | "CMD-SHELL" | "NONE"))
+        {
+            return Err(ConsistencyError::HealthcheckTest {
+                path: self.path.key("healthcheck").key("test"),
+            });
         }
+        Ok(())
     }
-    for model in service.models.keys() {
-        if !project.models.contains_key(model) {
-            return Err(undefined(name, "model", model));
+
+    fn check_network_mode_service(&self) -> Result<(), ConsistencyError> {
+        if let Some(target) = self.text("network_mode").strip_prefix("service:")
+            && !self.services.contains_key(target)
+        {
+            return Err(ConsistencyError::NetworkModeServiceNotFound {
+                path: self.path.key("network_mode"),
+                target: target.to_owned(),
+            });
         }
+        Ok(())
     }
-    for secret in &service.secrets {
-        if !project.secrets.contains_key(&secret.source) {
-            return Err(undefined(name, "secret", &secret.source));
-        }
-    }
-    let replicas = service.deploy.as_ref().and_then(|deploy| deploy.replicas);
-    if let (Some(scale), Some(deploy_replicas)) = (service.scale, replicas)
-        && scale != deploy_replicas
-    {
-        return Err(ConsistencyError::ScaleAndReplicas(name.to_owned()));
-    }
-    if service.scale.is_some_and(|scale| scale < 0) {
-        return Err(ConsistencyError::NegativeScale(name.to_owned()));
-    }
-    let effective_replicas = service.scale.or(replicas);
-    if service.scale.is_none() && replicas.is_some_and(|replicas| replicas < 0) {
-        return Err(ConsistencyError::NegativeReplicas(name.to_owned()));
-    }
-    check_resources(name, service)?;
-    if effective_replicas.unwrap_or(1) > 1 && !service.container_name.is_empty() {
-        return Err(ConsistencyError::ContainerNameWithScale {
-            attribute: if service.scale.is_some() {
-                "scale"
-            } else {
-                "deploy.replicas"
-            },
-            service: name.to_owned(),
-        });
-    }
-    if let Some(develop) = &service.develop {
-        for trigger in &develop.watch {
-            if trigger.target.is_empty()
-                && trigger.action != "rebuild"
-                && trigger.action != "restart"
+
+    /// Volumes, build secrets, configs, models and secrets must be declared at the top level.
+    fn check_references(&self) -> Result<(), ConsistencyError> {
+        for (index, volume) in items(self.service.get("volumes")).enumerate() {
+            let source = volume.get("source").and_then(Value::as_str).unwrap_or("");
+            if volume.get("type").and_then(Value::as_str) == Some("volume")
+                && !source.is_empty()
+                && !self.declared("volumes", source)
             {
-                return Err(ConsistencyError::WatchTarget(name.to_owned()));
+                let path = self.path.key("volumes").index(index);
+                return Err(self.undefined("volume", source.to_owned(), path));
             }
         }
+        let build_secrets = self
+            .service
+            .get("build")
+            .and_then(|build| build.get("secrets"));
+        self.check_file_references(
+            build_secrets,
+            "secrets",
+            "build secret",
+            &["build", "secrets"],
+        )?;
+        self.check_file_references(
+            self.service.get("configs"),
+            "configs",
+            "config",
+            &["configs"],
+        )?;
+        for model in names(self.service.get("models")) {
+            if !self.declared("models", &model) {
+                return Err(self.undefined("model", model, self.path.key("models")));
+            }
+        }
+        self.check_file_references(
+            self.service.get("secrets"),
+            "secrets",
+            "secret",
+            &["secrets"],
+        )
     }
-    check_mounts(name, service)
+
+    /// Secret and config references are `{source, …}` in canonical form, or bare names.
+    fn check_file_references(
+        &self,
+        references: Option<&Value>,
+        section: &str,
+        kind: &'static str,
+        keys: &[&str],
+    ) -> Result<(), ConsistencyError> {
+        let Some(Value::Array(references)) = references else {
+            return Ok(());
+        };
+        for (index, reference) in references.iter().enumerate() {
+            let source = match reference {
+                Value::String(source) => source.as_str(),
+                other => other.get("source").and_then(Value::as_str).unwrap_or(""),
+            };
+            if !self.declared(section, source) {
+                let mut path = self.path.clone();
+                for key in keys {
+                    path = path.key(key);
+                }
+                return Err(self.undefined(kind, source.to_owned(), path.index(index)));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_replicas_and_resources(&self) -> Result<(), ConsistencyError> {
+        let deploy = self
+            .service
+            .get("deploy")
+            .filter(|deploy| deploy.is_object());
+        let scale = self.service.get("scale").and_then(Value::as_i64);
+        let mut replicas = deploy
+            .and_then(|deploy| deploy.get("replicas"))
+            .and_then(Value::as_i64);
+        if let (Some(scale), Some(_)) = (scale, deploy) {
+            if replicas.is_some_and(|replicas| replicas != scale) {
+                return Err(ConsistencyError::ScaleAndReplicas {
+                    path: self.path.clone(),
+                    service: self.name.to_owned(),
+                });
+            }
+            // Compose copies scale into deploy.replicas here.
+            replicas = Some(scale);
+        }
+        if scale.is_some_and(|scale| scale < 0) {
+            return Err(ConsistencyError::NegativeScale {
+                path: self.path.key("scale"),
+                service: self.name.to_owned(),
+            });
+        }
+        if deploy.is_some() && replicas.is_some_and(|replicas| replicas < 0) {
+            return Err(ConsistencyError::NegativeReplicas {
+                path: self.path.key("deploy").key("replicas"),
+                service: self.name.to_owned(),
+            });
+        }
+
+        let resources = deploy.and_then(|deploy| deploy.get("resources"));
+        let limits = resources.and_then(|resources| resources.get("limits"));
+        let reservations = resources.and_then(|resources| resources.get("reservations"));
+        // Compose compares cpus as float32.
+        let as_cpus = |value: Option<&Value>| value.and_then(number).unwrap_or(0.0) as f32;
+        let cpus = as_cpus(self.service.get("cpus"));
+        if cpus != 0.0
+            && deploy.is_some()
+            && let Some(limits) = limits
+            && as_cpus(limits.get("cpus")) != cpus
+        {
+            return Err(self.distinct("cpus", "deploy.resources.limits.cpus"));
+        }
+        let comparisons = [
+            (
+                "mem_limit",
+                limits,
+                "memory",
+                "deploy.resources.limits.memory",
+            ),
+            (
+                "mem_reservation",
+                reservations,
+                "memory",
+                "deploy.resources.reservations.memory",
+            ),
+            ("pids_limit", limits, "pids", "deploy.resources.limits.pids"),
+        ];
+        for (attribute, section, key, deploy_attribute) in comparisons {
+            let value = self.service.get(attribute).and_then(bytes).unwrap_or(0);
+            if value != 0
+                && deploy.is_some()
+                && let Some(section) = section
+                && section.get(key).and_then(bytes).unwrap_or(0) != value
+            {
+                return Err(self.distinct(attribute, deploy_attribute));
+            }
+        }
+
+        let effective = scale.or(replicas).unwrap_or(1);
+        if effective > 1 && !self.text("container_name").is_empty() {
+            return Err(ConsistencyError::ContainerNameWithReplicas {
+                path: self.path.key("container_name"),
+                service: self.name.to_owned(),
+                attribute: if scale.is_some() {
+                    "scale"
+                } else {
+                    "deploy.replicas"
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn check_watch(&self) -> Result<(), ConsistencyError> {
+        let watch = self
+            .service
+            .get("develop")
+            .and_then(|develop| develop.get("watch"));
+        for (index, rule) in items(watch).enumerate() {
+            let target = rule.get("target").and_then(Value::as_str).unwrap_or("");
+            let action = rule.get("action").and_then(Value::as_str).unwrap_or("");
+            if target.is_empty() && action != "rebuild" && action != "restart" {
+                return Err(ConsistencyError::WatchTargetRequired {
+                    path: self.path.key("develop").key("watch").index(index),
+                    service: self.name.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// No two tmpfs mounts or volumes may share a target; tmpfs entries come first.
+    fn check_mounts(&self) -> Result<(), ConsistencyError> {
+        let mut mounts: HashMap<String, String> = HashMap::new();
+        let tmpfs: Vec<&str> = match self.service.get("tmpfs") {
+            Some(Value::String(entry)) => vec![entry.as_str()],
+            Some(Value::Array(entries)) => entries.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let tmpfs_targets = tmpfs.into_iter().enumerate().map(|(index, entry)| {
+            let target = entry.split_once(':').map_or(entry, |(target, _)| target);
+            ("tmpfs", index, target.to_owned())
+        });
+        let volume_targets =
+            items(self.service.get("volumes"))
+                .enumerate()
+                .map(|(index, volume)| {
+                    let target = volume.get("target").and_then(Value::as_str).unwrap_or("");
+                    ("volumes", index, target.to_owned())
+                });
+        for (section, index, target) in tmpfs_targets.chain(volume_targets) {
+            let location = format!("services.{}.{section}[{index}]", self.name);
+            if let Some(previous) = mounts.get(&target) {
+                return Err(ConsistencyError::DuplicateMount {
+                    path: self.path.key(section).index(index),
+                    location,
+                    target,
+                    previous: previous.clone(),
+                });
+            }
+            mounts.insert(target, location);
+        }
+        Ok(())
+    }
+
+    /// A string attribute of the service, empty when unset.
+    fn text(&self, key: &str) -> &str {
+        self.service
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Whether the project declares `name` in the top-level `section`.
+    fn declared(&self, section: &str, name: &str) -> bool {
+        mapping(self.project, section).is_some_and(|declared| declared.contains_key(name))
+    }
+
+    fn undefined(&self, kind: &'static str, name: String, path: TreePath) -> ConsistencyError {
+        ConsistencyError::UndefinedResource {
+            path,
+            service: self.name.to_owned(),
+            kind,
+            name,
+        }
+    }
+
+    fn distinct(
+        &self,
+        attribute: &'static str,
+        deploy_attribute: &'static str,
+    ) -> ConsistencyError {
+        ConsistencyError::DistinctValues {
+            path: self.path.clone(),
+            service: self.name.to_owned(),
+            attribute,
+            deploy_attribute,
+        }
+    }
 }
 
-fn check_resources(name: &str, service: &ServiceConfig) -> Result<(), ConsistencyError> {
-    let Some(deploy) = &service.deploy else {
+/// Top-level secrets that are not external need a source.
+fn check_secrets(project: &Value) -> Result<(), ConsistencyError> {
+    let Some(secrets) = mapping(project, "secrets") else {
         return Ok(());
     };
-    let distinct = |field, deploy_field| ConsistencyError::DistinctValues {
-        service: name.to_owned(),
-        field,
-        deploy_field,
-    };
-    let limits = deploy.resources.limits.as_ref();
-    let reservations = deploy.resources.reservations.as_ref();
-    if service.cpus != 0.0
-        && let Some(limits) = limits
-        && limits.cpus.0.to_bits() != service.cpus.to_bits()
-    {
-        return Err(distinct("cpus", "deploy.resources.limits.cpus"));
-    }
-    if service.mem_limit.0 != 0
-        && limits.is_some_and(|limits| limits.memory.0 != service.mem_limit.0)
-    {
-        return Err(distinct("mem_limit", "deploy.resources.limits.memory"));
-    }
-    if service.mem_reservation.0 != 0
-        && reservations
-            .is_some_and(|reservations| reservations.memory.0 != service.mem_reservation.0)
-    {
-        return Err(distinct(
-            "mem_reservation",
-            "deploy.resources.reservations.memory",
-        ));
-    }
-    if service.pids_limit != 0 && limits.is_some_and(|limits| limits.pids != service.pids_limit) {
-        return Err(distinct("pids_limit", "deploy.resources.limits.pids"));
+    let mut names: Vec<&String> = secrets.keys().collect();
+    names.sort();
+    for name in names {
+        let secret = &secrets[name.as_str()];
+        let text = |key: &str| secret.get(key).and_then(Value::as_str).unwrap_or("");
+        if secret.get("external") == Some(&Value::Bool(true)) {
+            continue;
+        }
+        if text("file").is_empty() && text("environment").is_empty() {
+            return Err(ConsistencyError::SecretWithoutSource {
+                path: TreePath::keys(&["secrets", name]),
+                secret: name.clone(),
+            });
+        }
     }
     Ok(())
 }
 
-fn check_mounts(name: &str, service: &ServiceConfig) -> Result<(), ConsistencyError> {
-    let mut mounts: HashMap<String, String> = HashMap::new();
-    for (index, tmpfs) in service.tmpfs.0.iter().enumerate() {
-        let location = format!("services.{name}.tmpfs[{index}]");
-        let path = tmpfs
-            .split_once(':')
-            .map_or(tmpfs.as_str(), |(path, _)| path);
-        if let Some(first) = mounts.get(path) {
-            return Err(ConsistencyError::TargetMounted {
-                location,
-                target: path.to_owned(),
-                first: first.clone(),
-            });
-        }
-        mounts.insert(path.to_owned(), location);
-    }
-    for (index, volume) in service.volumes.iter().enumerate() {
-        let location = format!("services.{name}.volumes[{index}]");
-        if let Some(first) = mounts.get(&volume.target) {
-            return Err(ConsistencyError::TargetMounted {
-                location,
-                target: volume.target.clone(),
-                first: first.clone(),
-            });
-        }
-        mounts.insert(volume.target.clone(), location);
-    }
-    Ok(())
+fn mapping<'tree>(tree: &'tree Value, key: &str) -> Option<&'tree Map> {
+    tree.get(key).and_then(Value::as_object)
 }
+
+/// The names of a mapping (`networks: {a: null}`) or a list of names (`networks: [a]`), in
+/// order.
+fn names(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Object(object)) => object.keys().cloned().collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The items of a list node, or nothing.
+fn items(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter())
+        .into_iter()
+        .flatten()
+}
+
+/// `key: value` pairs of a mapping, or of a `key=value` list.
+fn entries(value: Option<&Value>) -> Vec<(String, String)> {
+    match value {
+        Some(Value::Object(object)) => object
+            .iter()
+            .filter_map(|(key, value)| value.as_str().map(|value| (key.clone(), value.to_owned())))
+            .collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|item| item.split_once('='))
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A number given as a JSON number or a numeric string.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A byte size or count: a JSON number, a decimal string (the canonical form) or a size with a
+/// binary unit such as `512m` (docker/go-units `RAMInBytes`).
+fn bytes(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|float| float as i64)),
+        Value::String(text) => parse_ram_in_bytes(text),
+        _ => None,
+    }
+}
+
+fn parse_ram_in_bytes(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: f64 = digits.parse().ok()?;
+    let unit = unit.trim_start().to_ascii_lowercase();
+    let unit = unit.strip_suffix('b').unwrap_or(&unit);
+    let unit = unit.strip_suffix('i').unwrap_or(unit);
+    let multiplier: f64 = match unit {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "p" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((amount * multiplier) as i64)
+}
+
+#[cfg(test)]
+mod tests;

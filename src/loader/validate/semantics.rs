@@ -1,248 +1,423 @@
-//! Rules of the specification the schema cannot express, checked on the merged tree after
-//! defaults (compose-go `validation/`): external resources with other attributes, secrets and
-//! configs with no or several sources, port host IPs, GPU requests, blank watch paths.
+//! Semantic checks that the schema cannot express, run on the merged tree once defaults are set
+//! (compose-go `validation/`): external volumes without driver settings, secrets and configs with
+//! exactly one source, port `host_ip` addresses, GPU requests and watch paths.
+//!
+//! compose-go walks the whole tree and applies a checker wherever the path matches one of its
+//! patterns (`services.*.ports.*`, …), stopping at the first error in Go map order. berth walks
+//! in source order. Paths in these messages write list items as `[]`, as compose-go's do.
 
 use std::net::IpAddr;
 
-use super::dotted_with_list_marker;
-use crate::loader::tree::{Map, TreePath, Value};
+use super::{dotted_with_list_marker, go_quote};
+use crate::loader::tree::{Map, Segment, TreePath, Value};
 
-/// A semantic rule is broken. The path is written as compose-go writes it (`[]` for items).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// A semantic error, with Compose's message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValidationError {
-    /// An external resource sets something besides its name.
+    /// An external volume also sets something only Compose-managed volumes may set.
     #[error(
-        "{}: conflicting parameters \"external\" and {key:?} specified",
-        dotted_with_list_marker(path)
+        "{}: conflicting parameters \"external\" and {} specified",
+        dotted_with_list_marker(path),
+        go_quote(key)
     )]
     ExternalConflict {
-        /// The resource.
+        /// The volume (`volumes.v`).
         path: TreePath,
-        /// The other attribute.
+        /// The first conflicting key.
         key: String,
     },
-    /// A secret or config sets several sources.
+    /// A top-level volume that is neither null nor a mapping (the schema normally rejects it).
+    #[error("expected volume, got {value}")]
+    NotAVolume {
+        /// The volume.
+        path: TreePath,
+        /// The value, as text.
+        value: String,
+    },
+    /// A secret or config names more than one source.
     #[error(
-        "{}: {keys} attributes are mutually exclusive",
-        dotted_with_list_marker(path)
+        "{}: {} attributes are mutually exclusive",
+        dotted_with_list_marker(path),
+        sources.join("|")
     )]
     SourcesExclusive {
-        /// The resource.
+        /// The secret or config.
         path: TreePath,
-        /// The sources, `|`-joined.
-        keys: String,
+        /// The possible sources (`file`, `environment`, and `content` for configs).
+        sources: Vec<&'static str>,
     },
-    /// A secret or config sets no source.
-    #[error("{}: one of {keys} must be set", dotted_with_list_marker(path))]
+    /// A secret or config names no source and is neither external nor driver-provided.
+    #[error("{}: one of {} must be set", dotted_with_list_marker(path), sources.join("|"))]
     SourceMissing {
-        /// The resource.
+        /// The secret or config.
         path: TreePath,
-        /// The sources, `|`-joined.
-        keys: String,
+        /// The possible sources.
+        sources: Vec<&'static str>,
     },
     /// A port's `host_ip` is not an IP address.
     #[error("{}: invalid ip address: {address}", dotted_with_list_marker(path))]
     InvalidHostIp {
-        /// The port.
+        /// The port entry (`services.a.ports.[]`).
         path: TreePath,
-        /// The value.
+        /// The text given.
         address: String,
+    },
+    /// A watch rule's `path` is empty.
+    #[error("{}: value can't be blank", dotted_with_list_marker(path))]
+    BlankWatchPath {
+        /// The path node (`services.a.develop.watch.[].path`).
+        path: TreePath,
     },
     /// A device request sets both `count` and `device_ids`.
     #[error(
         "{}: \"count\" and \"device_ids\" attributes are exclusive",
         dotted_with_list_marker(path)
     )]
-    CountAndDeviceIds {
-        /// The request.
-        path: TreePath,
-    },
-    /// A watch rule's `path` is blank.
-    #[error("{}: value can't be blank", dotted_with_list_marker(path))]
-    BlankWatchPath {
-        /// The rule's path attribute.
+    CountWithDeviceIds {
+        /// The device request.
         path: TreePath,
     },
 }
 
 impl ValidationError {
-    /// The node the rule is about.
+    /// The path of the offending node.
     #[must_use]
     pub fn path(&self) -> &TreePath {
         match self {
             Self::ExternalConflict { path, .. }
+            | Self::NotAVolume { path, .. }
             | Self::SourcesExclusive { path, .. }
             | Self::SourceMissing { path, .. }
             | Self::InvalidHostIp { path, .. }
-            | Self::CountAndDeviceIds { path }
-            | Self::BlankWatchPath { path } => path,
+            | Self::BlankWatchPath { path }
+            | Self::CountWithDeviceIds { path } => path,
         }
     }
 }
 
-/// Checks the merged tree.
+/// Runs compose-go's semantic checks on the merged tree.
 ///
 /// # Errors
-/// The first broken rule, in tree order.
+///
+/// The first problem found, as [`ValidationError`].
 pub fn validate_semantics(dict: &Value) -> Result<(), ValidationError> {
-    let root = TreePath::root();
-    if let Some(Value::Object(volumes)) = dict.get("volumes") {
-        for (key, volume) in volumes {
-            if let Value::Object(volume) = volume {
-                check_external(volume, &root.key("volumes").key(key))?;
+    check(dict, &TreePath::root())
+}
+
+/// What to check at a path, chosen by the pattern the path matches.
+#[derive(Clone, Copy)]
+enum Checker {
+    Volume,
+    Config,
+    Secret,
+    Port,
+    WatchPath,
+    DeviceRequest,
+}
+
+/// compose-go's pattern table; `*` matches any key or list item.
+const CHECKS: &[(&[&str], Checker)] = &[
+    (&["volumes", "*"], Checker::Volume),
+    (&["configs", "*"], Checker::Config),
+    (&["secrets", "*"], Checker::Secret),
+    (&["services", "*", "ports", "*"], Checker::Port),
+    (
+        &["services", "*", "develop", "watch", "*", "path"],
+        Checker::WatchPath,
+    ),
+    (
+        &[
+            "services",
+            "*",
+            "deploy",
+            "resources",
+            "reservations",
+            "devices",
+            "*",
+        ],
+        Checker::DeviceRequest,
+    ),
+    (&["services", "*", "gpus", "*"], Checker::DeviceRequest),
+];
+
+fn check(value: &Value, path: &TreePath) -> Result<(), ValidationError> {
+    if let Some(checker) = checker_for(path) {
+        return apply(checker, value, path);
+    }
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object {
+                check(child, &path.key(key))?;
             }
         }
-    }
-    for (kind, keys) in [
-        ("configs", &["file", "environment", "content"][..]),
-        ("secrets", &["file", "environment"][..]),
-    ] {
-        if let Some(Value::Object(resources)) = dict.get(kind) {
-            for (key, resource) in resources {
-                if let Value::Object(resource) = resource {
-                    check_file_object(resource, &root.key(kind).key(key), keys)?;
-                }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check(item, &path.index(index))?;
             }
         }
-    }
-    if let Some(Value::Object(services)) = dict.get("services") {
-        for (name, service) in services {
-            let path = root.key("services").key(name);
-            check_service(service, &path)?;
-        }
+        _ => {}
     }
     Ok(())
 }
 
-fn check_service(service: &Value, path: &TreePath) -> Result<(), ValidationError> {
-    if let Some(Value::Array(ports)) = service.get("ports") {
-        for (index, port) in ports.iter().enumerate() {
-            if let Some(Value::String(address)) = port.get("host_ip")
-                && address.parse::<IpAddr>().is_err()
+fn checker_for(path: &TreePath) -> Option<Checker> {
+    CHECKS.iter().find_map(|(pattern, checker)| {
+        let matches = pattern.len() == path.0.len()
+            && pattern
+                .iter()
+                .zip(&path.0)
+                .all(|(part, segment)| match segment {
+                    _ if *part == "*" => true,
+                    Segment::Key(key) => key == part,
+                    Segment::Index(_) => false,
+                });
+        matches.then_some(*checker)
+    })
+}
+
+fn apply(checker: Checker, value: &Value, path: &TreePath) -> Result<(), ValidationError> {
+    match checker {
+        Checker::Volume => check_volume(value, path),
+        Checker::Config => check_sources(value, path, &["file", "environment", "content"]),
+        Checker::Secret => check_sources(value, path, &["file", "environment"]),
+        Checker::Port => check_host_ip(value, path),
+        Checker::WatchPath => match value {
+            Value::String(text) if text.is_empty() => {
+                Err(ValidationError::BlankWatchPath { path: path.clone() })
+            }
+            _ => Ok(()),
+        },
+        Checker::DeviceRequest => match value {
+            Value::Object(request)
+                if request.contains_key("count") && request.contains_key("device_ids") =>
             {
-                return Err(ValidationError::InvalidHostIp {
-                    path: path.key("ports").index(index),
-                    address: address.clone(),
-                });
+                Err(ValidationError::CountWithDeviceIds { path: path.clone() })
             }
-        }
+            _ => Ok(()),
+        },
     }
-    if let Some(Value::Array(watch)) = service.get("develop").and_then(|d| d.get("watch")) {
-        for (index, trigger) in watch.iter().enumerate() {
-            if trigger.get("path").and_then(Value::as_str) == Some("") {
-                return Err(ValidationError::BlankWatchPath {
-                    path: path.key("develop").key("watch").index(index).key("path"),
-                });
-            }
-        }
-    }
-    let devices = service
-        .get("deploy")
-        .and_then(|d| d.get("resources"))
-        .and_then(|r| r.get("reservations"))
-        .and_then(|r| r.get("devices"));
-    let device_path = path
-        .key("deploy")
-        .key("resources")
-        .key("reservations")
-        .key("devices");
-    for (requests, base) in [
-        (devices, device_path),
-        (service.get("gpus"), path.key("gpus")),
-    ] {
-        if let Some(Value::Array(requests)) = requests {
-            for (index, request) in requests.iter().enumerate() {
-                if request.get("count").is_some() && request.get("device_ids").is_some() {
-                    return Err(ValidationError::CountAndDeviceIds {
-                        path: base.index(index),
-                    });
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
-fn check_external(resource: &Map, path: &TreePath) -> Result<(), ValidationError> {
-    if resource.get("external") != Some(&Value::Bool(true)) {
-        return Ok(());
-    }
-    for key in resource.keys() {
-        if key != "name" && key != "external" && !key.starts_with("x-") {
-            return Err(ValidationError::ExternalConflict {
+/// An external volume may only carry its name and extensions.
+fn check_volume(value: &Value, path: &TreePath) -> Result<(), ValidationError> {
+    let volume = match value {
+        Value::Null => return Ok(()),
+        Value::Object(volume) => volume,
+        Value::String(text) => {
+            return Err(ValidationError::NotAVolume {
                 path: path.clone(),
-                key: key.clone(),
+                value: text.clone(),
             });
         }
+        other => {
+            return Err(ValidationError::NotAVolume {
+                path: path.clone(),
+                value: other.to_string(),
+            });
+        }
+    };
+    if volume.get("external") != Some(&Value::Bool(true)) {
+        return Ok(());
     }
-    Ok(())
+    let conflicting = volume
+        .keys()
+        .find(|key| !matches!(key.as_str(), "name" | "external") && !key.starts_with("x-"));
+    match conflicting {
+        Some(key) => Err(ValidationError::ExternalConflict {
+            path: path.clone(),
+            key: key.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
-fn check_file_object(
-    resource: &Map,
+/// Secrets and configs take exactly one source, unless a driver provides them or they are
+/// external.
+fn check_sources(
+    value: &Value,
     path: &TreePath,
-    keys: &[&str],
+    sources: &[&'static str],
 ) -> Result<(), ValidationError> {
-    let count = keys
+    let Value::Object(object) = value else {
+        return Ok(());
+    };
+    let count = sources
         .iter()
-        .filter(|key| resource.contains_key(**key))
+        .filter(|source| object.contains_key(**source))
         .count();
     if count > 1 {
         return Err(ValidationError::SourcesExclusive {
             path: path.clone(),
-            keys: keys.join("|"),
+            sources: sources.to_vec(),
         });
     }
-    if count == 0 && !resource.contains_key("driver") && !resource.contains_key("external") {
+    if count == 0 && !object.contains_key("driver") && !object.contains_key("external") {
         return Err(ValidationError::SourceMissing {
             path: path.clone(),
-            keys: keys.join("|"),
+            sources: sources.to_vec(),
         });
     }
     Ok(())
 }
 
+/// A long-syntax port's `host_ip` must parse as Go's `net.ParseIP` accepts.
+fn check_host_ip(value: &Value, path: &TreePath) -> Result<(), ValidationError> {
+    let Some(Value::String(address)) = value.as_object().and_then(|port: &Map| port.get("host_ip"))
+    else {
+        return Ok(());
+    };
+    if address.parse::<IpAddr>().is_ok() {
+        Ok(())
+    } else {
+        Err(ValidationError::InvalidHostIp {
+            path: path.clone(),
+            address: address.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
 
+    use super::*;
+
+    fn message(tree: &Value) -> Option<String> {
+        validate_semantics(tree)
+            .err()
+            .map(|error| error.to_string())
+    }
+
+    fn service(body: Value) -> Value {
+        json!({"services": {"a": body}})
+    }
+
+    // Each expected message below was printed by `docker compose config` v2.40.3 for the same
+    // input written as YAML (recorded in /tmp/validate/c during development).
+
     #[test]
-    fn external_volumes_may_only_set_a_name() {
-        let error =
-            validate_semantics(&json!({"volumes": {"v": {"external": true, "driver": "foo"}}}))
-                .expect_err("driver with external");
+    fn external_volume_with_driver_conflicts() {
+        let tree = json!({"services": {}, "volumes": {"v": {"external": true, "driver": "local"}}});
         assert_eq!(
-            error.to_string(),
-            "volumes.v: conflicting parameters \"external\" and \"driver\" specified"
-        );
-        assert!(
-            validate_semantics(&json!({"volumes": {"v": {"external": true, "name": "n"}}})).is_ok()
+            message(&tree).as_deref(),
+            Some(r#"volumes.v: conflicting parameters "external" and "driver" specified"#)
         );
     }
 
     #[test]
-    fn secrets_need_exactly_one_source() {
-        let error = validate_semantics(&json!({"secrets": {"s": {}}})).expect_err("no source");
+    fn external_volume_reports_the_first_conflicting_key() {
+        let tree = json!({"volumes": {"v": {"external": true, "labels": ["a=b"], "x-foo": 1}}});
         assert_eq!(
-            error.to_string(),
-            "secrets.s: one of file|environment must be set"
-        );
-        let error = validate_semantics(&json!({"configs": {"c": {"file": "a", "content": "b"}}}))
-            .expect_err("two sources");
-        assert_eq!(
-            error.to_string(),
-            "configs.c: file|environment|content attributes are mutually exclusive"
+            message(&tree).as_deref(),
+            Some(r#"volumes.v: conflicting parameters "external" and "labels" specified"#)
         );
     }
 
     #[test]
-    fn host_ips_must_be_addresses() {
-        let tree = json!({"services": {"a": {"ports": [{"target": 80, "host_ip": "nope"}]}}});
-        let error = validate_semantics(&tree).expect_err("bad ip");
+    fn external_volume_may_have_a_name_and_extensions() {
+        let tree = json!({"volumes": {"v": {"external": true, "name": "n", "x-a": 1}, "w": null}});
+        assert_eq!(message(&tree), None);
+    }
+
+    #[test]
+    fn external_network_with_driver_is_accepted() {
+        // Only volumes are checked; Compose accepts this network.
+        let tree = json!({"networks": {"n": {"external": true, "driver": "bridge"}}});
+        assert_eq!(message(&tree), None);
+    }
+
+    #[test]
+    fn secret_needs_exactly_one_source() {
+        let none = json!({"secrets": {"s": {"name": "x"}}});
+        assert_eq!(
+            message(&none).as_deref(),
+            Some("secrets.s: one of file|environment must be set")
+        );
+        let both = json!({"secrets": {"s": {"file": "x", "environment": "Y"}}});
+        assert_eq!(
+            message(&both).as_deref(),
+            Some("secrets.s: file|environment attributes are mutually exclusive")
+        );
+        let driver = json!({"secrets": {"s": {"driver": "foo"}}});
+        assert_eq!(message(&driver), None);
+    }
+
+    #[test]
+    fn config_may_also_use_content() {
+        let two = json!({"configs": {"c": {"file": "x", "content": "y"}}});
+        assert_eq!(
+            message(&two).as_deref(),
+            Some("configs.c: file|environment|content attributes are mutually exclusive")
+        );
+        let content = json!({"configs": {"c": {"content": "y"}, "d": {"external": true}}});
+        assert_eq!(message(&content), None);
+        let none = json!({"configs": {"c": {"name": "y"}}});
+        assert_eq!(
+            message(&none).as_deref(),
+            Some("configs.c: one of file|environment|content must be set")
+        );
+    }
+
+    #[test]
+    fn port_host_ip_must_be_an_address() {
+        let tree = service(json!({"image": "x", "ports": [
+            {"target": 80, "host_ip": "::1"},
+            {"target": 81, "host_ip": "nope"},
+        ]}));
+        let error = validate_semantics(&tree).expect_err("invalid host_ip");
         assert_eq!(
             error.to_string(),
             "services.a.ports.[]: invalid ip address: nope"
         );
+        assert_eq!(
+            error.path(),
+            &TreePath::keys(&["services", "a", "ports"]).index(1)
+        );
+    }
+
+    #[test]
+    fn watch_path_must_not_be_blank() {
+        let tree = service(json!({"image": "x", "develop": {"watch": [
+            {"path": "", "action": "rebuild"},
+        ]}}));
+        assert_eq!(
+            message(&tree).as_deref(),
+            Some("services.a.develop.watch.[].path: value can't be blank")
+        );
+    }
+
+    #[test]
+    fn device_request_cannot_set_count_and_ids() {
+        let gpus = service(json!({"image": "x", "gpus": [{"count": 1, "device_ids": ["0"]}]}));
+        assert_eq!(
+            message(&gpus).as_deref(),
+            Some(r#"services.a.gpus.[]: "count" and "device_ids" attributes are exclusive"#)
+        );
+        let deploy = service(
+            json!({"image": "x", "deploy": {"resources": {"reservations": {
+                "devices": [{"capabilities": ["gpu"], "count": 1, "device_ids": ["0"]}],
+            }}}}),
+        );
+        assert_eq!(
+            message(&deploy).as_deref(),
+            Some(
+                r#"services.a.deploy.resources.reservations.devices.[]: "count" and "device_ids" attributes are exclusive"#
+            )
+        );
+    }
+
+    #[test]
+    fn valid_tree_passes() {
+        let tree = json!({
+            "services": {"a": {
+                "image": "x",
+                "ports": [{"target": 80, "host_ip": "127.0.0.1", "published": "8080"}],
+                "gpus": [{"count": "all"}],
+            }},
+            "secrets": {"s": {"file": "./s.txt"}, "e": {"external": true}},
+            "configs": {"c": {"environment": "C"}},
+            "volumes": {"v": {"driver": "local"}},
+        });
+        assert_eq!(message(&tree), None);
     }
 }

@@ -373,4 +373,39 @@ pub(super) const ORACLE_CASES: &[(&str, &str, &str)] = &[
         r#"{"services": {"a": {"image": "x", "volumes_from": ["b", "b"]}, "b": {"image": "x"}}}"#,
         "services.a.volumes_from items at 0 and 1 are equal",
     ),
+    (
+        "build_args_nested",
+        r#"{"services": {"a": {"build": {"context": ".", "args": {"A": {"b": 1}}}}}}"#,
+        "services.a.build.args.A must be a boolean, null, number or string",
+    ),
+    (
+        "env_file_bad_item",
+        r#"{"services": {"a": {"image": "x", "env_file": [{"path": "a", "required": 3}]}}}"#,
+        "services.a.env_file.0.required must be a boolean or string",
+    ),
+    (
+        "healthcheck_unknown",
+        r#"{"services": {"a": {"image": "x", "healthcheck": {"test": ["CMD", "x"], "foo": 1}}}}"#,
+        "services.a.healthcheck additional properties 'foo' not allowed",
+    ),
+    (
+        "logging_driver_int",
+        r#"{"services": {"a": {"image": "x", "logging": {"driver": 1}}}}"#,
+        "services.a.logging.driver must be a string",
+    ),
+    (
+        "network_ipv4_int",
+        r#"{"services": {"a": {"image": "x", "networks": {"n": {"ipv4_address": 1}}}}, "networks": {"n": {}}}"#,
+        "services.a.networks.n.ipv4_address must be a string",
+    ),
+    (
+        "port_published_bool",
+        r#"{"services": {"a": {"image": "x", "ports": [{"target": 80, "published": true}]}}}"#,
+        "services.a.ports.0.published must be a integer or string",
+    ),
+    (
+        "volume_top_list",
+        r#"{"services": {"a": {"image": "x"}}, "volumes": {"v": [1]}}"#,
+        "volumes.v must be a mapping or null",
+    ),
 ];
