@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// A node of the loader's dynamic tree.
@@ -132,7 +132,7 @@ impl Hasher for DigestHasher {
 
     fn write(&mut self, bytes: &[u8]) {
         for byte in bytes {
-            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*byte);
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
         }
     }
 
@@ -141,10 +141,28 @@ impl Hasher for DigestHasher {
     }
 }
 
+/// FNV-1a over the segments, with a separator per kind of segment: cheap, and collisions among
+/// the paths of one project are vanishingly unlikely.
 fn digest(path: &TreePath) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    path.0.hash(&mut hasher);
-    hasher.finish()
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    };
+    for segment in &path.0 {
+        match segment {
+            Segment::Key(key) => {
+                feed(b'.');
+                key.bytes().for_each(&mut feed);
+            }
+            Segment::Index(index) => {
+                feed(b'[');
+                index.to_le_bytes().into_iter().for_each(&mut feed);
+            }
+        }
+    }
+    hash
 }
 
 impl SourceMap {
