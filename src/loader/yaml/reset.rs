@@ -15,6 +15,8 @@ use crate::loader::tree::{Segment, TreePath};
 
 /// compose-go's stand-in for a dot inside a path segment (`tree.Path.Next`).
 const GHOST: char = '\u{1F47B}';
+/// A merge key after a dot that was written inside a key (see [`GHOST`]).
+const GHOST_MERGE: &str = "\u{1F47B}<<";
 
 /// Bytes of path text the cycle bookkeeping may hold before the document counts as an attack.
 const MAX_PATH_BYTES: usize = 64 << 20;
@@ -85,7 +87,7 @@ impl<'arena> ResetPass<'arena> {
     ) -> Result<Option<NodeId>, ResetError> {
         // compose-go rebuilds the path without its first `.<<` from the path's display form.
         let mut replaced = None;
-        if path.contains(".<<") || path.contains(&format!("{GHOST}<<")) {
+        if path.contains("<<") && (path.contains(".<<") || path.contains(GHOST_MERGE)) {
             let display = path.replace(GHOST, ".");
             if display.contains(".<<") {
                 replaced = Some(std::mem::replace(path, display.replacen(".<<", "", 1)));
