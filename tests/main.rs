@@ -1,3 +1,4 @@
 //! berth's integration tests, compiled into one binary (as ripgrep does) and split by theme.
 
 mod conformance;
+mod hostile;
