@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod converge;
 pub mod diagnostic;
+pub mod go;
 pub mod graph;
 pub mod loader;
 pub mod model;

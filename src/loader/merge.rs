@@ -17,7 +17,6 @@
 mod go_format;
 mod reset;
 mod unicity;
-mod volume;
 
 #[cfg(test)]
 mod compose_go_cases;
@@ -27,7 +26,7 @@ mod tests;
 use thiserror::Error;
 
 use self::go_format::{Verb, go_path, sprint};
-pub use self::volume::VolumeSpecError;
+use crate::loader::normalize::VolumeError;
 use crate::loader::tree::{Map, TreePath, Value};
 
 /// Why two trees cannot be merged, or a keyed list cannot be deduplicated. Each text is
@@ -90,7 +89,7 @@ pub enum MergeError {
         /// The volume entry.
         path: TreePath,
         /// The parser's complaint.
-        source: VolumeSpecError,
+        source: VolumeError,
     },
 }
 

@@ -35,7 +35,7 @@ pub use environment::{SECRET_CONTENT_KEY, resolve_environment};
 pub use paths::{clean_slash_path, is_windows_abs, join_path};
 pub use ports::{PortError, parse_port_config};
 pub use project::normalize;
-pub use volumes::{VolumeError, parse_volume};
+pub use volumes::{VolumeError, parse_volume, volume_target};
 
 /// Resolves the model's relative paths against `working_dir` (the project directory), as
 /// compose-go's `paths.ResolveRelativePaths` does: build contexts and `additional_contexts`
@@ -220,18 +220,7 @@ impl fmt::Display for GoPath<'_> {
     }
 }
 
-/// Go's `%T` name for a value of the dynamic tree.
-fn go_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Number(number) if number.is_f64() => "float64",
-        Value::Number(_) => "int",
-        Value::String(_) => "string",
-        Value::Array(_) => "[]interface {}",
-        Value::Object(_) => "map[string]interface {}",
-    }
-}
+use crate::go::type_name as go_type_name;
 
 /// A scalar printed as Go's `fmt.Sprint` prints it.
 fn go_display(value: &Value) -> String {

@@ -280,18 +280,7 @@ pub(crate) trait Encode {
     fn is_empty(&self, mode: Mode) -> bool;
 }
 
-/// The Go type name `%T` prints for a decoded YAML value.
-pub(crate) fn go_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Number(number) if number.is_f64() => "float64",
-        Value::Number(_) => "int",
-        Value::String(_) => "string",
-        Value::Array(_) => "[]interface {}",
-        Value::Object(_) => "map[string]interface {}",
-    }
-}
+pub(crate) use crate::go::type_name as go_type;
 
 /// The kind name mapstructure prints for a decoded YAML value.
 fn go_kind(value: &Value) -> &'static str {
@@ -380,23 +369,7 @@ pub(crate) fn expect_object<'v>(
     }
 }
 
-/// A copy of an extension value with its map keys sorted, as Go prints `map[string]any`.
-pub(crate) fn sorted_value(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(key, item)| (key.clone(), sorted_value(item)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted_value).collect()),
-        other => other.clone(),
-    }
-}
+pub(crate) use crate::go::sorted as sorted_value;
 
 impl Decode for String {
     fn decode(value: &Value, path: &FieldPath<'_>, errors: &mut Errors) -> Self {

@@ -31,18 +31,7 @@ impl Verb {
     }
 }
 
-/// The Go type name (`%T`) of a value decoded by go-yaml into `any`.
-pub(super) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Number(number) if number.is_f64() => "float64",
-        Value::Number(_) => "int",
-        Value::String(_) => "string",
-        Value::Array(_) => "[]interface {}",
-        Value::Object(_) => "map[string]interface {}",
-    }
-}
+pub(super) use crate::go::type_name;
 
 /// Renders `value` as `fmt.Sprintf("%<verb>", value)` would.
 pub(super) fn sprint(value: &Value, verb: Verb) -> String {

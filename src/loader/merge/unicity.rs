@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use super::go_format::{Verb, sprint, type_name};
-use super::volume::volume_target;
 use super::{MergeError, matches_pattern};
+use crate::loader::normalize::volume_target;
 use crate::loader::tree::{Map, TreePath, Value};
 
 /// How the entries of one keyed list are identified.

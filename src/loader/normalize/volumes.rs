@@ -55,6 +55,19 @@ pub fn parse_volume(spec: &str) -> Result<Value, VolumeError> {
     Ok(volume_to_value(volume))
 }
 
+/// The target of a short volume spec as written, not cleaned (`./src:/app:ro` → `/app`): the
+/// merge's unicity compares raw targets, before the short syntax is expanded.
+///
+/// # Errors
+/// The spec is empty or has empty sections or too many colons.
+pub fn volume_target(spec: &str) -> Result<String, VolumeError> {
+    match spec.len() {
+        0 => Err(VolumeError::Empty),
+        1 | 2 => Ok(spec.to_owned()),
+        _ => Ok(split_sections(spec)?.target),
+    }
+}
+
 fn split_sections(spec: &str) -> Result<ParsedVolume, VolumeError> {
     let mut volume = ParsedVolume::default();
     let mut buffer = String::new();
@@ -306,5 +319,42 @@ mod tests {
             "invalid spec: /a:/b:ro:x: too many colons"
         );
         assert_eq!(message(""), "invalid empty volume spec");
+    }
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::*;
+
+    #[test]
+    fn targets_of_common_specs() {
+        assert_eq!(volume_target("./src:/app:ro").as_deref(), Ok("/app"));
+        assert_eq!(volume_target("/data").as_deref(), Ok("/data"));
+        assert_eq!(
+            volume_target("db:/var/lib/db").as_deref(),
+            Ok("/var/lib/db")
+        );
+        assert_eq!(volume_target(r"C:\data:/data").as_deref(), Ok("/data"));
+        assert_eq!(volume_target("${SRC:-./x}:/app").as_deref(), Ok("/app"));
+        assert_eq!(volume_target("/a").as_deref(), Ok("/a"));
+        // The quirk LOADER-NOTES §10 records: a one-letter source counts as a drive.
+        assert_eq!(volume_target("v:/v").as_deref(), Ok("v:/v"));
+        assert_eq!(volume_target("a:b:c:d").as_deref(), Ok("c:d"));
+    }
+
+    #[test]
+    fn malformed_specs_fail_with_compose_text() {
+        assert_eq!(
+            volume_target(":/media/").map_err(|e| e.to_string()),
+            Err("invalid spec: :/media/: empty section between colons".to_owned())
+        );
+        assert_eq!(
+            volume_target("/a:/b:ro:x").map_err(|e| e.to_string()),
+            Err("invalid spec: /a:/b:ro:x: too many colons".to_owned())
+        );
+        assert_eq!(
+            volume_target("").map_err(|e| e.to_string()),
+            Err("invalid empty volume spec".to_owned())
+        );
     }
 }

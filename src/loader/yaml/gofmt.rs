@@ -6,33 +6,7 @@ use std::fmt::Write as _;
 use super::resolve::{Scalar, Timestamp};
 use crate::loader::tree::Value;
 
-/// Go's `strconv.Quote`, which is also `%#v` of a string.
-pub(super) fn quote(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\u{7}' => quoted.push_str("\\a"),
-            '\u{8}' => quoted.push_str("\\b"),
-            '\u{c}' => quoted.push_str("\\f"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            '\u{b}' => quoted.push_str("\\v"),
-            control if (control as u32) < 0x20 || control == '\u{7f}' => {
-                let _ = write!(quoted, "\\x{:02x}", control as u32);
-            }
-            control if control.is_control() => {
-                let _ = write!(quoted, "\\u{:04x}", control as u32);
-            }
-            printable => quoted.push(printable),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
+pub(super) use crate::go::quote;
 
 /// Go's `%v` of a `float64` (`strconv.FormatFloat(f, 'g', -1, 64)`): `1`, `1000`, `1e+06`,
 /// `1.5e-07`, `+Inf`, `NaN`.
