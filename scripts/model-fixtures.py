@@ -2,8 +2,8 @@
 """Regenerates tests/fixtures/model/ from the Docker Compose oracle.
 
 For every successful case of tests/corpus/compose-cases and every app of
-tests/corpus/awesome-compose, and for every tiny compose file under
-tests/fixtures/model/scalars/*.yaml, it records what `docker compose` prints for
+tests/corpus/awesome-compose, for every tiny compose file under
+tests/fixtures/model/scalars/*.yaml and for compose-go's full example, it records what `docker compose` prints for
 `config --format json`, `config` (YAML, stored as JSON) and `config --hash '*'`.
 Outputs hold absolute paths of the corpus folders, so run it from the checkout
 whose tests will read them: `python3 scripts/model-fixtures.py`.
@@ -31,21 +31,29 @@ def compose(cwd, args, env, extra):
     return result.stdout, None
 
 
-def record(cwd, args, env):
-    json_out, error = compose(cwd, args, env, ["config", "--format", "json"])
+def record(cwd, args, env, flags=()):
+    json_out, error = compose(cwd, args, env, ["config", *flags, "--format", "json"])
     if json_out is None:
         return {"error": error}
-    yaml_out, _ = compose(cwd, args, env, ["config"])
-    hash_out, _ = compose(cwd, args, env, ["config", "--hash", "*"])
+    yaml_out, _ = compose(cwd, args, env, ["config", *flags])
+    hash_out, _ = compose(cwd, args, env, ["config", *flags, "--hash", "*"])
+    # `config --hash` hashes the project before env_file resolution, so keep that form too.
+    unresolved_out, _ = compose(
+        cwd, args, env, ["config", *flags, "--no-env-resolution", "--format", "json"]
+    )
     hashes = {}
     for line in (hash_out or "").splitlines():
         service, digest = line.split(" ", 1)
         hashes[service] = digest
-    return {
+    data = {
         "config": json.loads(json_out),
         "yaml": yaml.safe_load(yaml_out) if yaml_out is not None else None,
         "hashes": hashes,
     }
+    unresolved = json.loads(unresolved_out) if unresolved_out is not None else None
+    if unresolved is not None and unresolved != data["config"]:
+        data["unresolved"] = unresolved
+    return data
 
 
 def write(group, name, data):
@@ -71,6 +79,10 @@ def main():
         if file.endswith(".yaml"):
             data = record(scalars, ["-p", "scalars", "--profile", "*", "-f", file], {})
             write("scalars", file[: -len(".yaml")], data)
+    # compose-go's full example is inconsistent on purpose (network_mode with networks).
+    full = os.path.join(OUT, "full-example")
+    data = record(full, ["-f", "full-example.yml"], {}, ["--no-consistency"])
+    write("full-example", "full-example", data)
     print("fixtures written to", OUT, file=sys.stderr)
 
 

@@ -323,6 +323,12 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_written_as_go_writes_float64() {
+        let numbers = json!([0.5, 1.1, 1e21, 1e-7, 123_456, 2.5e-3]);
+        assert_eq!(json_compact(&numbers), "[0.5,1.1,1e+21,1e-7,123456,0.0025]");
+    }
+
+    #[test]
     fn yaml_quotes_only_what_would_read_differently() {
         let value = json!({
             "name": "me",

@@ -77,7 +77,7 @@ impl ServiceConfig {
     /// The service as Go's `encoding/json` (`Mode::Json`) or go-yaml (`Mode::Yaml`) prints it, in
     /// compose-go's field order.
     #[must_use]
-    pub fn to_json(&self, mode: Mode) -> crate::loader::tree::Value {
+    pub fn to_value(&self, mode: Mode) -> crate::loader::tree::Value {
         codec::Encode::encode(self, mode)
     }
 }
@@ -100,11 +100,15 @@ pub fn go_json_number(number: &serde_json::Number) -> String {
     };
     let magnitude = float.abs();
     if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
+        // Go writes 'e' format, then trims a negative exponent's leading zero (`1e-07` → `1e-7`).
         let scientific = format!("{float:e}");
         let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
         let exponent: i32 = exponent.parse().unwrap_or(0);
-        let sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exponent.abs());
+        return if exponent < 0 {
+            format!("{mantissa}e-{}", exponent.abs())
+        } else {
+            format!("{mantissa}e+{exponent:02}")
+        };
     }
     // Rust's Display for f64 is the shortest round-trip decimal without exponent, as Go's 'f', -1.
     format!("{float}")
