@@ -9,8 +9,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 berth=${1:-$root/target/debug/berth}
-if [ ! -x "$berth" ]; then
+if [ ! -x "$berth" ] && [ -z "${1:-}" ]; then
     (cd "$root" && cargo build --bin berth) || exit 2
+fi
+# Each run happens inside fuzz/regressions/: make the binary's path absolute first.
+case $berth in /*) ;; *) berth=$(pwd)/$berth ;; esac
+if [ ! -x "$berth" ]; then
+    echo "no berth binary at $berth" >&2
+    exit 2
 fi
 limit=5
 failures=0
