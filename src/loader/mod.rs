@@ -111,25 +111,7 @@ pub fn load(project_options: &ProjectOptions, options: &LoadOptions) -> Result<L
 /// # Errors
 /// As [`load`].
 pub fn load_details(details: ConfigDetails, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let mut context = Context {
-        options: options.clone(),
-        warnings: details.warnings.clone(),
-        sources: SourceMap::default(),
-    };
-    let parsed = parse_files(&details.config_files)?;
-    let project_name = project_name(&details, &parsed, &mut context)?;
-    let mut environment = details.environment.clone();
-    environment.insert("COMPOSE_PROJECT_NAME".to_owned(), project_name.clone());
-
-    let dict = load_model(
-        &details.working_dir,
-        &environment,
-        parsed,
-        &project_name,
-        &mut context,
-        &[],
-    )?;
-
+    let (dict, environment, mut context) = load_merged(&details, options)?;
     let mut state = select::ProjectState::new(dict, details.profiles.clone())?;
     if options.consistency {
         state.check_consistency()?;
@@ -176,13 +158,23 @@ pub fn load_tree(
     options: &LoadOptions,
 ) -> Result<(Value, Vec<String>), LoadError> {
     let details = discover::discover(project_options)?;
+    let (dict, _, context) = load_merged(&details, options)?;
+    Ok((dict, context.warnings))
+}
+
+/// The files parsed, named, merged and normalised: the part every load shares, with the
+/// interpolation environment (`COMPOSE_PROJECT_NAME` included) and the load's context.
+fn load_merged(
+    details: &ConfigDetails,
+    options: &LoadOptions,
+) -> Result<(Value, Environment, Context), LoadError> {
     let mut context = Context {
         options: options.clone(),
         warnings: details.warnings.clone(),
         sources: SourceMap::default(),
     };
     let parsed = parse_files(&details.config_files)?;
-    let project_name = project_name(&details, &parsed, &mut context)?;
+    let project_name = project_name(details, &parsed, &mut context)?;
     let mut environment = details.environment.clone();
     environment.insert("COMPOSE_PROJECT_NAME".to_owned(), project_name.clone());
     let dict = load_model(
@@ -193,7 +185,7 @@ pub fn load_tree(
         &mut context,
         &[],
     )?;
-    Ok((dict, context.warnings))
+    Ok((dict, environment, context))
 }
 
 /// State shared by the stages of one load.
