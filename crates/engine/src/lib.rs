@@ -1,5 +1,93 @@
-//! berth's engine layer: the only part of berth that talks to a container engine.
+//! berth's engine layer: everything that talks to the container engine, and nothing about compose
+//! files.
 //!
-//! It knows nothing of compose files: the front end (the `berth` crate) decides what must exist and
-//! hands this crate engine-level specifications and plans to carry out. The Docker Engine API client
-//! arrives with the `up`/`down` work (see `ARCHITECTURE.md`).
+//! [`Engine`] wraps a `bollard` client with typed errors ([`EngineError`]) and the few operations
+//! berth needs, one resource per module ([`containers`], [`networks`], [`volumes`], [`images`]).
+//! Resources are described by engine-level specs ([`spec`]). Work on many resources is described as a
+//! [`Plan`] — a DAG of operations, each one API call with its cause — and run by [`execute`], which
+//! walks the DAG with bounded parallelism, makes no decisions, and reports progress through the
+//! [`Reporter`] trait. The front end decides what the plan is.
+
+pub mod connect;
+pub mod containers;
+pub mod error;
+pub mod events;
+pub mod execute;
+pub mod images;
+pub mod labels;
+pub mod networks;
+pub mod plan;
+pub mod spec;
+pub mod volumes;
+
+pub use bollard::models;
+pub use connect::Endpoint;
+pub use error::{ConditionFailure, EngineError, Result};
+pub use execute::{Event, EventStatus, Reporter, execute};
+pub use plan::{Operation, Plan, StepId};
+pub use spec::{ContainerSpec, FileInjection, NetworkSpec, VolumeSpec};
+
+use bollard::Docker;
+
+/// A connection to one container engine. Cheap to clone: clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    docker: Docker,
+    endpoint: Endpoint,
+}
+
+impl Engine {
+    /// Connects to the daemon found by [`Endpoint::from_environment`] and checks that it answers.
+    ///
+    /// # Errors
+    /// [`EngineError::Unreachable`] naming the address when nothing answers there.
+    pub async fn connect() -> Result<Self> {
+        Self::connect_to(Endpoint::from_environment()?).await
+    }
+
+    /// Connects to `endpoint` and checks that a daemon answers.
+    ///
+    /// # Errors
+    /// [`EngineError::Unreachable`] naming the address when nothing answers there.
+    pub async fn connect_to(endpoint: Endpoint) -> Result<Self> {
+        let docker = connect::client(&endpoint)?;
+        docker
+            .ping()
+            .await
+            .map_err(|error| EngineError::Unreachable {
+                host: endpoint.host.clone(),
+                reason: unreachable_reason(&error),
+            })?;
+        Ok(Self { docker, endpoint })
+    }
+
+    /// The address this engine talks to.
+    #[must_use]
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The underlying client, for the rare call this crate does not wrap.
+    #[must_use]
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The daemon's version information.
+    ///
+    /// # Errors
+    /// Transport or daemon errors.
+    pub async fn version(&self) -> Result<models::SystemVersion> {
+        Ok(self.docker.version().await?)
+    }
+}
+
+/// The innermost cause of a connection failure, which is the part a user can act on ("No such file
+/// or directory", "Connection refused").
+fn unreachable_reason(error: &bollard::errors::Error) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
