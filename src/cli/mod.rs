@@ -4,6 +4,7 @@
 //! command runs; each command module parses its own arguments, calls the library and renders.
 
 pub mod config;
+pub mod context;
 pub mod version;
 
 use std::io::Write;

@@ -1,3 +1,4 @@
 //! Convergence: comparing what the files ask for with what runs.
 
 pub mod hash;
+pub mod observed;
