@@ -11,3 +11,4 @@ pub mod graph;
 pub mod loader;
 pub mod model;
 pub mod output;
+pub mod progress;

@@ -32,3 +32,167 @@ where
 pub async fn connect() -> anyhow::Result<Engine> {
     Ok(Engine::connect().await?)
 }
+
+/// The project a command acts on: its name, and the loaded model when there are files.
+#[derive(Debug)]
+pub struct Target {
+    /// The project name.
+    pub name: String,
+    /// The loaded project; `None` when no file was found and `-p` named the project.
+    pub loaded: Option<crate::loader::Loaded>,
+}
+
+impl Target {
+    /// Loads the project; when no compose file exists but `-p` names the project, works from the
+    /// name alone (the labels tell the rest). `services` are the services named on the command
+    /// line: when one is disabled by a profile, the project is loaded again with it selected, which
+    /// enables its profiles, as Compose does.
+    ///
+    /// # Errors
+    /// Loading errors; no file and no `-p`.
+    pub fn resolve(cli: &super::Cli, services: &[String]) -> anyhow::Result<Self> {
+        use crate::loader::{self, LoadError, LoadOptions, discover::DiscoverError};
+        let project_options = cli.project_options()?;
+        let options = LoadOptions {
+            all_resources: cli.all_resources,
+            ..LoadOptions::default()
+        };
+        match loader::load(&project_options, &options) {
+            Ok(mut loaded) => {
+                if services
+                    .iter()
+                    .any(|service| !loaded.project.services.contains_key(service))
+                {
+                    let options = LoadOptions {
+                        services: services.to_vec(),
+                        ..options
+                    };
+                    loaded = loader::load(&project_options, &options)?;
+                }
+                crate::diagnostic::print_warnings(&loaded.warnings);
+                Ok(Self {
+                    name: loaded.project.name.clone(),
+                    loaded: Some(loaded),
+                })
+            }
+            Err(LoadError::Discover(DiscoverError::NoConfigurationFile))
+                if cli.project_name.is_some() =>
+            {
+                Ok(Self {
+                    name: cli.project_name.clone().unwrap_or_default(),
+                    loaded: None,
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// What an engine command holds while it runs: the engine, the progress display, and the
+/// cancellation that Ctrl-C triggers (a second Ctrl-C exits at once with 130).
+pub struct Session {
+    /// The connected engine.
+    pub engine: Engine,
+    /// Where progress goes.
+    pub progress: crate::progress::Progress,
+    /// Cancelled by the first Ctrl-C.
+    pub cancel: tokio_util::sync::CancellationToken,
+}
+
+impl Session {
+    /// Connects and sets up progress and Ctrl-C handling.
+    ///
+    /// # Errors
+    /// No daemon answers.
+    pub async fn open(cli: &super::Cli) -> anyhow::Result<Self> {
+        Self::open_titled(cli, "Running").await
+    }
+
+    /// [`Session::open`] with a progress title (`Running`, `Stopping`…).
+    ///
+    /// # Errors
+    /// No daemon answers.
+    pub async fn open_titled(cli: &super::Cli, title: &str) -> anyhow::Result<Self> {
+        let engine = connect().await?;
+        let progress = crate::progress::Progress::new(
+            crate::progress::Mode::from_flag(cli.progress.as_deref()),
+            &cli.ansi,
+            cli.dry_run,
+            title,
+        );
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let on_interrupt = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_interrupt.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        Ok(Self {
+            engine,
+            progress,
+            cancel,
+        })
+    }
+
+    /// Warns about containers of services the files no longer define, as Compose words it.
+    pub fn warn_orphans(&self, target: &Target, observed: &crate::converge::observed::Observed) {
+        let Some(loaded) = &target.loaded else { return };
+        if std::env::var("COMPOSE_IGNORE_ORPHANS").is_ok_and(|value| is_true(&value)) {
+            return;
+        }
+        let orphans: Vec<&str> = observed
+            .containers
+            .iter()
+            .filter(|container| {
+                !container.is_one_off()
+                    && !loaded.project.services.contains_key(container.service())
+                    && !loaded.disabled_services.contains_key(container.service())
+            })
+            .map(crate::converge::observed::ObservedContainer::name)
+            .collect();
+        if !orphans.is_empty() {
+            self.progress.warning(&format!(
+                "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                orphans.join(" ")
+            ));
+        }
+    }
+
+    /// Turns an executed plan's outcome into the command's result: the first failure as the
+    /// error (naming its resource), 130 when cancelled, 0 otherwise.
+    ///
+    /// # Errors
+    /// The first failed step.
+    pub fn report(
+        &self,
+        plan: &berth_engine::Plan,
+        outcome: &berth_engine::execute::Outcome,
+    ) -> anyhow::Result<i32> {
+        if let Some((step, error)) = outcome.failed.first() {
+            let step = plan.step(*step);
+            let message = match error {
+                berth_engine::EngineError::Condition(failure) => {
+                    format!("dependency failed to start: {failure}")
+                }
+                other => match &step.display {
+                    Some(display) => format!("{}: {other}", display.resource),
+                    None => other.to_string(),
+                },
+            };
+            return Err(anyhow::anyhow!(message));
+        }
+        if outcome.cancelled {
+            return Ok(130);
+        }
+        Ok(0)
+    }
+}
+
+/// Go's `strconv.ParseBool` truth values.
+#[must_use]
+pub fn is_true(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
+}

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod context;
+pub mod down;
 pub mod version;
 
 use std::io::Write;
@@ -68,6 +69,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
+    /// Stop and remove containers, networks.
+    Down(down::DownArgs),
     /// Show the berth version information.
     Version(version::VersionArgs),
 }
@@ -114,6 +117,7 @@ impl Cli {
 pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Config(args) => config::run(cli, args),
+        Command::Down(args) => down::run(cli, args),
         Command::Version(args) => version::run(args),
     }
 }
