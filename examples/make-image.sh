@@ -1,7 +1,12 @@
 #!/usr/bin/env sh
-# Builds the image the examples use, `berth-example/busybox:local`, from the host's static busybox
-# (Debian package busybox-static): no registry is needed.
+# Builds a small image from the host's static busybox (Debian package busybox-static), so that no
+# registry is needed: `berth-example/busybox:local` by default, or the tag given as $1.
 set -eu
+tag=${1:-berth-example/busybox:local}
+if docker image inspect "$tag" >/dev/null 2>&1; then
+  echo "$tag"
+  exit 0
+fi
 busybox=$(command -v busybox || echo /bin/busybox)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -12,5 +17,5 @@ for applet in $("$root/bin/busybox" --list); do
 done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
 echo 'root:x:0:' > "$root/etc/group"
-tar -C "$root" -c . | docker import -c 'CMD ["sh"]' - berth-example/busybox:local >/dev/null
-echo "berth-example/busybox:local"
+tar -C "$root" -c . | docker import -c 'CMD ["sh"]' - "$tag" >/dev/null
+echo "$tag"
