@@ -1,7 +1,8 @@
 //! Images: inspect (to learn whether an image is present, and its ID) and remove.
 
 use bollard::models::ImageInspect;
-use bollard::query_parameters::RemoveImageOptions;
+use bollard::query_parameters::{CreateImageOptions, RemoveImageOptions};
+use futures_util::StreamExt;
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
@@ -24,6 +25,40 @@ impl Engine {
         }
     }
 
+    /// Pulls `reference` (a tag defaults to `latest`), following the daemon's progress stream to
+    /// its end; `on_progress` sees each status line (`Pulling fs layer`, `Download complete`…).
+    ///
+    /// # Errors
+    /// The registry's or daemon's error, e.g. the image does not exist or no registry answers.
+    pub async fn pull_image(
+        &self,
+        reference: &str,
+        platform: &str,
+        on_progress: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<()> {
+        let (image, tag) = split_reference(reference);
+        let options = CreateImageOptions {
+            from_image: Some(image.to_owned()),
+            tag: Some(tag.to_owned()),
+            platform: platform.to_owned(),
+            ..Default::default()
+        };
+        let mut stream = Box::pin(self.docker.create_image(Some(options), None, None));
+        while let Some(item) = stream.next().await {
+            let info = item?;
+            if let Some(error) = info.error_detail.and_then(|detail| detail.message) {
+                return Err(EngineError::Daemon {
+                    status: 500,
+                    message: error,
+                });
+            }
+            if let Some(status) = info.status {
+                on_progress(&status);
+            }
+        }
+        Ok(())
+    }
+
     /// Removes an image. A missing image is not an error.
     ///
     /// # Errors
@@ -44,5 +79,42 @@ impl Engine {
             Err(error) => Err(error),
             Ok(_) => Ok(()),
         }
+    }
+}
+
+/// Splits `name[:tag][@digest]` into the name and the tag (or digest) the pull API wants; the
+/// colon of a registry port is not a tag separator.
+#[must_use]
+pub fn split_reference(reference: &str) -> (&str, &str) {
+    if let Some((name, digest)) = reference.split_once('@') {
+        return (name, digest);
+    }
+    let last_slash = reference.rfind('/').map_or(0, |index| index + 1);
+    match reference[last_slash..].rfind(':') {
+        Some(colon) => {
+            let at = last_slash + colon;
+            (&reference[..at], &reference[at + 1..])
+        }
+        None => (reference, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_reference;
+
+    #[test]
+    fn references_split_at_the_tag_not_the_registry_port() {
+        assert_eq!(split_reference("busybox"), ("busybox", "latest"));
+        assert_eq!(split_reference("busybox:local"), ("busybox", "local"));
+        assert_eq!(
+            split_reference("127.0.0.1:5000/team/app"),
+            ("127.0.0.1:5000/team/app", "latest")
+        );
+        assert_eq!(
+            split_reference("127.0.0.1:5000/team/app:v2"),
+            ("127.0.0.1:5000/team/app", "v2")
+        );
+        assert_eq!(split_reference("app@sha256:abc"), ("app", "sha256:abc"));
     }
 }
