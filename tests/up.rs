@@ -31,13 +31,23 @@ services:
 "#;
 
 fn started_at(project: &TestProject, name: &str) -> String {
-    let container = project.container(name).unwrap_or_else(|| panic!("{name} exists"));
-    container["State"]["StartedAt"].as_str().unwrap_or_default().to_owned()
+    let container = project
+        .container(name)
+        .unwrap_or_else(|| panic!("{name} exists"));
+    container["State"]["StartedAt"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn finished_at(project: &TestProject, name: &str) -> String {
-    let container = project.container(name).unwrap_or_else(|| panic!("{name} exists"));
-    container["State"]["FinishedAt"].as_str().unwrap_or_default().to_owned()
+    let container = project
+        .container(name)
+        .unwrap_or_else(|| panic!("{name} exists"));
+    container["State"]["FinishedAt"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[test]
@@ -45,15 +55,22 @@ fn up_starts_each_service_once_its_dependencies_conditions_hold() {
     let project = TestProject::new("conditions", CONDITIONS);
     project.berth_ok(&["up", "-d"]);
     let p = &project.name;
-    let web = project.container(&format!("{p}-web-1")).expect("web exists");
+    let web = project
+        .container(&format!("{p}-web-1"))
+        .expect("web exists");
     assert_eq!(state(&web), "running");
     let db = project.container(&format!("{p}-db-1")).expect("db exists");
     assert_eq!(db["State"]["Health"]["Status"], "healthy");
-    let migrate = project.container(&format!("{p}-migrate-1")).expect("migrate exists");
+    let migrate = project
+        .container(&format!("{p}-migrate-1"))
+        .expect("migrate exists");
     assert_eq!(state(&migrate), "exited");
     assert_eq!(migrate["State"]["ExitCode"], 0);
     // RFC 3339 timestamps of one daemon compare as strings.
-    assert!(started_at(&project, &format!("{p}-web-1")) > finished_at(&project, &format!("{p}-migrate-1")));
+    assert!(
+        started_at(&project, &format!("{p}-web-1"))
+            > finished_at(&project, &format!("{p}-migrate-1"))
+    );
     let health_log = db["State"]["Health"]["Log"].as_array().expect("health log");
     let first_healthy = health_log
         .iter()
@@ -89,7 +106,9 @@ fn a_failed_dependency_stops_its_dependents_and_names_it() {
         stderr.contains("service \"migrate\" didn't complete successfully: exit 3"),
         "{stderr}"
     );
-    let web = project.container(&format!("{}-web-1", project.name)).expect("web was created");
+    let web = project
+        .container(&format!("{}-web-1", project.name))
+        .expect("web was created");
     assert_eq!(state(&web), "created", "web must not start");
 }
 
@@ -97,7 +116,9 @@ fn a_failed_dependency_stops_its_dependents_and_names_it() {
 fn wait_succeeds_with_a_one_shot_job_others_depend_on() {
     let project = TestProject::new("wait-one-shot", CONDITIONS);
     project.berth_ok(&["up", "-d", "--wait", "--wait-timeout", "60"]);
-    let web = project.container(&format!("{}-web-1", project.name)).expect("web");
+    let web = project
+        .container(&format!("{}-web-1", project.name))
+        .expect("web");
     assert_eq!(state(&web), "running");
 }
 
@@ -115,11 +136,18 @@ fn a_second_up_touches_nothing_and_a_change_recreates_only_that_service() {
             .unwrap_or_else(|| panic!("{name} exists"));
         (
             container["Id"].as_str().unwrap_or_default().to_owned(),
-            container["State"]["StartedAt"].as_str().unwrap_or_default().to_owned(),
+            container["State"]["StartedAt"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         )
     };
     for service in ["db-1", "web-1"] {
-        assert_eq!(ids(&before, service), ids(&after, service), "{service} untouched\n{stderr}");
+        assert_eq!(
+            ids(&before, service),
+            ids(&after, service),
+            "{service} untouched\n{stderr}"
+        );
     }
     assert!(stderr.contains("Running"), "{stderr}");
 
@@ -129,9 +157,19 @@ fn a_second_up_touches_nothing_and_a_change_recreates_only_that_service() {
     ));
     project.berth_ok(&["up", "-d"]);
     let changed = project.containers();
-    assert_eq!(ids(&before, "db-1"), ids(&changed, "db-1"), "db is not recreated");
-    assert_ne!(ids(&before, "web-1").0, ids(&changed, "web-1").0, "web is recreated");
-    let web = project.container(&format!("{}-web-1", project.name)).expect("web");
+    assert_eq!(
+        ids(&before, "db-1"),
+        ids(&changed, "db-1"),
+        "db is not recreated"
+    );
+    assert_ne!(
+        ids(&before, "web-1").0,
+        ids(&changed, "web-1").0,
+        "web is recreated"
+    );
+    let web = project
+        .container(&format!("{}-web-1", project.name))
+        .expect("web");
     assert_eq!(state(&web), "running");
     assert_eq!(web["Config"]["Cmd"][1], "301");
 }
@@ -177,12 +215,23 @@ fn scale_up_and_down_keeps_composes_replica_numbers() {
 fn orphans_are_reported_and_removed_on_request() {
     let project = TestProject::new("orphans", SIMPLE);
     project.berth_ok(&["up", "-d"]);
-    project.write(&SIMPLE.replace("  side:\n    image: ${IMAGE}\n    command: [\"sleep\", \"300\"]\n    init: true\n", ""));
+    project.write(&SIMPLE.replace(
+        "  side:\n    image: ${IMAGE}\n    command: [\"sleep\", \"300\"]\n    init: true\n",
+        "",
+    ));
     let stderr = project.berth_ok(&["up", "-d"]);
     assert!(stderr.contains("Found orphan containers"), "{stderr}");
-    assert!(project.container(&format!("{}-side-1", project.name)).is_some());
+    assert!(
+        project
+            .container(&format!("{}-side-1", project.name))
+            .is_some()
+    );
     project.berth_ok(&["up", "-d", "--remove-orphans"]);
-    assert!(project.container(&format!("{}-side-1", project.name)).is_none());
+    assert!(
+        project
+            .container(&format!("{}-side-1", project.name))
+            .is_none()
+    );
 }
 
 #[test]
@@ -194,7 +243,10 @@ fn named_volume_data_survives_down_and_goes_with_down_v() {
     project.berth_ok(&["down"]);
     assert!(project.containers().is_empty());
     assert_eq!(project.volumes(), [format!("{}_data", project.name)]);
-    assert!(project.networks().is_empty(), "down removes the default network");
+    assert!(
+        project.networks().is_empty(),
+        "down removes the default network"
+    );
     project.berth_ok(&["up", "-d"]);
     assert_eq!(docker(&["exec", &app, "cat", "/data/file"]).trim(), "kept");
     project.berth_ok(&["down", "-v"]);
@@ -209,14 +261,24 @@ fn compose_and_berth_adopt_each_others_projects_without_recreating() {
     project.berth_ok(&["up", "-d"]);
     let after_berth = project.containers();
     let ids = |list: &[serde_json::Value]| -> Vec<String> {
-        list.iter().map(|c| c["Id"].as_str().unwrap_or_default().to_owned()).collect()
+        list.iter()
+            .map(|c| c["Id"].as_str().unwrap_or_default().to_owned())
+            .collect()
     };
-    assert_eq!(ids(&by_compose), ids(&after_berth), "berth keeps Compose's containers");
+    assert_eq!(
+        ids(&by_compose),
+        ids(&after_berth),
+        "berth keeps Compose's containers"
+    );
     project.berth_ok(&["down"]);
     project.berth_ok(&["up", "-d"]);
     let by_berth = project.containers();
     let stderr = project.compose_ok(&["up", "-d"]);
-    assert_eq!(ids(&by_berth), ids(&project.containers()), "Compose keeps berth's containers\n{stderr}");
+    assert_eq!(
+        ids(&by_berth),
+        ids(&project.containers()),
+        "Compose keeps berth's containers\n{stderr}"
+    );
     project.compose_ok(&["down", "-v"]);
     assert!(project.containers().is_empty());
     assert!(project.volumes().is_empty());
@@ -252,7 +314,11 @@ fn down_by_name_alone_works_without_files() {
         .args(["-p", &project.name, "down"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(project.containers().is_empty());
     assert!(project.networks().is_empty());
 }
@@ -260,21 +326,33 @@ fn down_by_name_alone_works_without_files() {
 #[test]
 fn no_daemon_is_one_clear_error_naming_the_socket() {
     let project = TestProject::new("no-daemon", SIMPLE);
-    let output = project.berth_env(&[("DOCKER_HOST", "unix:///nonexistent/docker.sock")], &["up", "-d"]);
+    let output = project.berth_env(
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+        &["up", "-d"],
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unix:///nonexistent/docker.sock"), "{stderr}");
-    assert!(stderr.contains("cannot connect to the Docker daemon"), "{stderr}");
+    assert!(
+        stderr.contains("unix:///nonexistent/docker.sock"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot connect to the Docker daemon"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_container_that_cannot_start_names_its_service_and_the_daemons_reason() {
-    let project = TestProject::new("cannot-start", r#"
+    let project = TestProject::new(
+        "cannot-start",
+        r#"
 services:
   broken:
     image: ${IMAGE}
     command: ["/no/such/binary"]
-"#);
+"#,
+    );
     let output = project.berth(&["up", "-d"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -286,14 +364,17 @@ services:
 
 #[test]
 fn an_image_that_cannot_be_had_fails_before_anything_is_created() {
-    let project = TestProject::new("missing-image", r#"
+    let project = TestProject::new(
+        "missing-image",
+        r#"
 services:
   ok:
     image: ${IMAGE}
     command: ["sleep", "300"]
   ghost:
     image: 127.0.0.1:9/berth/ghost:nope
-"#);
+"#,
+    );
     let output = project.berth(&["up", "-d"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -317,8 +398,12 @@ fn interrupting_up_leaves_a_state_down_removes() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    assert!(eventually(Duration::from_secs(20), || !project.containers().is_empty()));
-    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    assert!(eventually(Duration::from_secs(20), || !project
+        .containers()
+        .is_empty()));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let status = child.wait().unwrap();
     assert!(!status.success() || project.containers().len() == 12);
     project.berth_ok(&["down"]);

@@ -3,7 +3,10 @@
 //! own name and directory whose resources are removed by label when it is dropped, even when the
 //! test failed.
 
-#![allow(dead_code, reason = "each test module uses a different part of the support")]
+#![allow(
+    dead_code,
+    reason = "each test module uses a different part of the support"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,8 +66,11 @@ impl TestProject {
 
     /// Replaces `compose.yaml`.
     pub fn write(&self, compose: &str) {
-        std::fs::write(self.dir.join("compose.yaml"), compose.replace("${IMAGE}", IMAGE))
-            .expect("compose.yaml written");
+        std::fs::write(
+            self.dir.join("compose.yaml"),
+            compose.replace("${IMAGE}", IMAGE),
+        )
+        .expect("compose.yaml written");
     }
 
     /// Runs berth in the project directory with `-p <name>`.
@@ -88,7 +94,10 @@ impl TestProject {
         let mut command = Command::new(program);
         command.current_dir(&self.dir);
         if program == "docker" {
-            command.arg(args[0]).args(["-p", &self.name]).args(&args[1..]);
+            command
+                .arg(args[0])
+                .args(["-p", &self.name])
+                .args(&args[1..]);
         } else {
             command.args(["-p", &self.name]).args(args);
         }
@@ -175,7 +184,11 @@ impl TestProject {
         if kind == "network" {
             names = names
                 .iter()
-                .map(|id| docker(&["network", "inspect", "-f", "{{.Name}}", id]).trim().to_owned())
+                .map(|id| {
+                    docker(&["network", "inspect", "-f", "{{.Name}}", id])
+                        .trim()
+                        .to_owned()
+                })
                 .collect();
         }
         names.sort();
@@ -213,7 +226,10 @@ impl Drop for TestProject {
 
 /// Runs `docker` and returns stdout (empty on failure).
 pub fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("docker runs");
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -238,5 +254,7 @@ pub fn state(container: &Value) -> &str {
 
 /// A container's label.
 pub fn label<'a>(container: &'a Value, key: &str) -> &'a str {
-    container["Config"]["Labels"][key].as_str().unwrap_or_default()
+    container["Config"]["Labels"][key]
+        .as_str()
+        .unwrap_or_default()
 }
