@@ -2,3 +2,4 @@
 
 mod conformance;
 mod hostile;
+mod lifecycle_cmds;

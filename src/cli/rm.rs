@@ -25,6 +25,11 @@ pub struct RmArgs {
     /// Deprecated - no effect.
     #[arg(short, long, hide = true)]
     pub all: bool,
+    /// Compose files. `-f` after `rm` means `--force`, as in Compose (cobra lets a command's flag
+    /// shadow the root's); this long-only copy of the global `--file` takes its place here and
+    /// hands its values to the global one.
+    #[arg(long = "file", id = "files", value_name = "FILE", hide = true)]
+    pub files: Vec<String>,
     /// Services whose containers to remove.
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
