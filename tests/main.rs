@@ -6,3 +6,4 @@ mod conformance;
 mod hostile;
 mod examples;
 mod up;
+mod lifecycle_cmds;

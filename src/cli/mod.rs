@@ -6,6 +6,17 @@
 pub mod config;
 pub mod context;
 pub mod down;
+pub mod kill;
+pub mod ls;
+pub mod pause;
+pub mod ps;
+pub mod restart;
+pub mod rm;
+pub mod start;
+pub mod stop;
+pub mod table;
+pub mod target;
+pub mod unpause;
 pub mod version;
 
 use std::io::Write;
@@ -71,6 +82,24 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Stop and remove containers, networks.
     Down(down::DownArgs),
+    /// Force stop service containers.
+    Kill(kill::KillArgs),
+    /// List running compose projects.
+    Ls(ls::LsArgs),
+    /// Pause services.
+    Pause(pause::PauseArgs),
+    /// List containers.
+    Ps(ps::PsArgs),
+    /// Restart service containers.
+    Restart(restart::RestartArgs),
+    /// Removes stopped service containers.
+    Rm(rm::RmArgs),
+    /// Start services.
+    Start(start::StartArgs),
+    /// Stop services.
+    Stop(stop::StopArgs),
+    /// Unpause services.
+    Unpause(unpause::UnpauseArgs),
     /// Show the berth version information.
     Version(version::VersionArgs),
 }
@@ -118,6 +147,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Config(args) => config::run(cli, args),
         Command::Down(args) => down::run(cli, args),
+        Command::Kill(args) => kill::run(cli, args),
+        Command::Ls(args) => ls::run(args),
+        Command::Pause(args) => pause::run(cli, args),
+        Command::Ps(args) => ps::run(cli, args),
+        Command::Restart(args) => restart::run(cli, args),
+        Command::Rm(args) => rm::run(cli, args),
+        Command::Start(args) => start::run(cli, args),
+        Command::Stop(args) => stop::run(cli, args),
+        Command::Unpause(args) => unpause::run(cli, args),
         Command::Version(args) => version::run(args),
     }
 }
