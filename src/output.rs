@@ -110,10 +110,12 @@ pub fn write_json_string(out: &mut String, text: &str) {
 pub fn yaml(value: &Value, indent: usize) -> String {
     let mut out = String::new();
     match value {
-        Value::Object(map) if !map.is_empty() => write_yaml_map(&mut out, map, indent, 0),
-        Value::Array(items) if !items.is_empty() => write_yaml_seq(&mut out, items, indent, 0),
+        Value::Object(map) if !map.is_empty() => write_yaml_map(&mut out, map, indent, 0, false),
+        Value::Array(items) if !items.is_empty() => {
+            write_yaml_seq(&mut out, items, indent, 0, false);
+        }
         other => {
-            out.push_str(&yaml_scalar(other));
+            write_yaml_scalar(&mut out, other);
             out.push('\n');
         }
     }
@@ -121,42 +123,50 @@ pub fn yaml(value: &Value, indent: usize) -> String {
 }
 
 fn pad(out: &mut String, depth: usize) {
-    for _ in 0..depth {
-        out.push(' ');
-    }
+    out.extend(std::iter::repeat_n(' ', depth));
 }
 
+/// Writes `map` at `depth`; `inline_first` leaves out the first entry's indentation, for a
+/// mapping that starts on its sequence dash's line.
 fn write_yaml_map(
     out: &mut String,
     map: &serde_json::Map<String, Value>,
     indent: usize,
     depth: usize,
+    inline_first: bool,
 ) {
-    for (key, value) in map {
-        pad(out, depth);
-        out.push_str(&yaml_string(key));
+    for (index, (key, value)) in map.iter().enumerate() {
+        if index > 0 || !inline_first {
+            pad(out, depth);
+        }
+        write_yaml_string(out, key);
         out.push(':');
         write_yaml_child(out, value, indent, depth);
     }
 }
 
-fn write_yaml_seq(out: &mut String, items: &[Value], indent: usize, depth: usize) {
-    for item in items {
-        pad(out, depth);
+/// Writes `items` at `depth`; `inline_first` as for [`write_yaml_map`].
+fn write_yaml_seq(
+    out: &mut String,
+    items: &[Value],
+    indent: usize,
+    depth: usize,
+    inline_first: bool,
+) {
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 || !inline_first {
+            pad(out, depth);
+        }
         out.push('-');
         match item {
             Value::Object(map) if !map.is_empty() => {
                 // The first entry shares the dash's line, the rest align under it.
-                let mut inner = String::new();
-                write_yaml_map(&mut inner, map, indent, depth + indent);
                 out.push(' ');
-                out.push_str(inner.trim_start());
+                write_yaml_map(out, map, indent, depth + indent, true);
             }
             Value::Array(items) if !items.is_empty() => {
-                let mut inner = String::new();
-                write_yaml_seq(&mut inner, items, indent, depth + indent);
                 out.push(' ');
-                out.push_str(inner.trim_start());
+                write_yaml_seq(out, items, indent, depth + indent, true);
             }
             scalar => {
                 out.push(' ');
@@ -170,11 +180,11 @@ fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
-            write_yaml_map(out, map, indent, depth + indent);
+            write_yaml_map(out, map, indent, depth + indent, false);
         }
         Value::Array(items) if !items.is_empty() => {
             out.push('\n');
-            write_yaml_seq(out, items, indent, depth + indent);
+            write_yaml_seq(out, items, indent, depth + indent, false);
         }
         scalar => {
             out.push(' ');
@@ -202,75 +212,70 @@ fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
         }
         return;
     }
-    out.push_str(&yaml_scalar(value));
+    write_yaml_scalar(out, value);
     out.push('\n');
 }
 
-fn yaml_scalar(value: &Value) -> String {
+fn write_yaml_scalar(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => crate::model::go_json_number(number),
-        Value::String(text) => yaml_string(text),
-        Value::Array(_) => "[]".to_owned(),
-        Value::Object(_) => "{}".to_owned(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) => out.push_str(&crate::model::go_json_number(number)),
+        Value::String(text) => write_yaml_string(out, text),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
 /// A string as a YAML scalar: plain when it reads back as the same string, double-quoted
 /// otherwise.
-fn yaml_string(text: &str) -> String {
-    if needs_quotes(text) {
-        let mut out = String::from("\"");
-        for c in text.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if c.is_control() => {
-                    let _ = write!(out, "\\x{:02X}", c as u32);
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    } else {
-        text.to_owned()
+fn write_yaml_string(out: &mut String, text: &str) {
+    if !needs_quotes(text) {
+        out.push_str(text);
+        return;
     }
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
+/// Words YAML 1.1 or 1.2 readers take for booleans or null, and numbers (compared without
+/// regard to ASCII case).
+const RESERVED_WORDS: [&str; 14] = [
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+    ".nan",
+];
+
 fn needs_quotes(text: &str) -> bool {
-    if text.is_empty() || text.trim() != text {
+    let (Some(first), Some(last)) = (text.chars().next(), text.chars().next_back()) else {
+        return true;
+    };
+    // Leading or trailing white space (`str::trim`'s definition).
+    if first.is_whitespace() || last.is_whitespace() {
         return true;
     }
-    let lower = text.to_ascii_lowercase();
-    // Words YAML 1.1 or 1.2 readers take for booleans or null, and numbers.
-    if matches!(
-        lower.as_str(),
-        "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | "null"
-            | "~"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-            | ".nan"
-    ) {
+    if text.len() <= 5
+        && RESERVED_WORDS
+            .iter()
+            .any(|word| word.eq_ignore_ascii_case(text))
+    {
         return true;
     }
     if looks_numeric(text) {
         return true;
     }
-    let first = text.chars().next().unwrap_or(' ');
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         // `-` and `?` and `:` are fine when followed by a non-space, except alone.
         let second = text.chars().nth(1);
@@ -279,10 +284,18 @@ fn needs_quotes(text: &str) -> bool {
             return true;
         }
     }
-    text.contains(": ")
-        || text.contains(" #")
-        || text.ends_with(':')
-        || text.chars().any(|c| c.is_control() || c == '\u{feff}')
+    let bytes = text.as_bytes();
+    // `: ` and ` #` read as a mapping value and a comment.
+    let separator = bytes
+        .windows(2)
+        .any(|pair| matches!(pair, [b':', b' '] | [b' ', b'#']));
+    separator
+        || last == ':'
+        || if text.is_ascii() {
+            bytes.iter().any(u8::is_ascii_control)
+        } else {
+            text.chars().any(|c| c.is_control() || c == '\u{feff}')
+        }
 }
 
 fn looks_numeric(text: &str) -> bool {
@@ -290,19 +303,21 @@ fn looks_numeric(text: &str) -> bool {
     if body.is_empty() {
         return false;
     }
-    let cleaned = body.replace('_', "");
-    if cleaned.starts_with("0x") || cleaned.starts_with("0o") || cleaned.starts_with("0b") {
+    // The text without its `_` separators.
+    let mut cleaned = body.chars().filter(|&c| c != '_');
+    let mut prefix = cleaned.clone();
+    if prefix.next() == Some('0') && matches!(prefix.next(), Some('x' | 'o' | 'b')) {
         return true;
     }
-    if cleaned.chars().all(|c| c.is_ascii_digit()) {
+    if cleaned.clone().all(|c| c.is_ascii_digit()) {
         return true;
     }
     // Floats and timestamps.
-
-    cleaned
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && cleaned.chars().any(|c| c.is_ascii_digit())
+    let mut digit = false;
+    cleaned.all(|c| {
+        digit |= c.is_ascii_digit();
+        c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')
+    }) && digit
 }
 
 #[cfg(test)]

@@ -559,18 +559,37 @@ const RESOURCE_CASTS: &[(&str, &str)] = &[
 ];
 
 /// A path segment as compose-go's `tree.Path` holds it.
-fn segment_text(segment: &Segment) -> &str {
-    match segment {
-        Segment::Key(key) => key,
-        Segment::Index(_) => "[]",
+/// One step of the walk's path, borrowing the tree's keys.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The walk's path as a [`TreePath`], for errors.
+fn tree_path(path: &[Step<'_>]) -> TreePath {
+    TreePath(
+        path.iter()
+            .map(|step| match *step {
+                Step::Key(key) => Segment::Key(key.to_owned()),
+                Step::Index(index) => Segment::Index(index),
+            })
+            .collect(),
+    )
+}
+
+fn segment_text<'a>(step: &Step<'a>) -> &'a str {
+    match *step {
+        Step::Key(key) => key,
+        Step::Index(_) => "[]",
     }
 }
 
-fn part_matches(pattern: &str, segment: &Segment) -> bool {
-    pattern == "*" || pattern == segment_text(segment)
+fn part_matches(pattern: &str, step: &Step<'_>) -> bool {
+    pattern == "*" || pattern == segment_text(step)
 }
 
-fn cast_for(path: &[Segment]) -> Option<Cast> {
+fn cast_for(path: &[Step<'_>]) -> Option<Cast> {
     let first = path.first().map(segment_text)?;
     if first == "services" && path.len() >= 3 {
         // `services.*.` matches any second part, sequence items included.
@@ -614,44 +633,45 @@ pub fn interpolate(
     walk(value, &mut path, &mut engine)
 }
 
-fn walk(
-    value: &mut Value,
-    path: &mut Vec<Segment>,
+fn walk<'a>(
+    value: &'a mut Value,
+    path: &mut Vec<Step<'a>>,
     engine: &mut Engine<'_>,
 ) -> Result<(), InterpolationError> {
-    match value {
-        Value::String(text) => {
-            if text.contains('$') {
-                *text = engine.expand(text, 0).map_err(|error| {
-                    InterpolationError::from_template(TreePath(path.clone()), error)
-                })?;
-            }
-            if let Some(cast) = cast_for(path)
-                && let Some(casted) = apply_cast(cast, text, engine.warnings).map_err(|source| {
-                    InterpolationError::Cast {
-                        path: TreePath(path.clone()),
-                        source,
-                    }
-                })?
-            {
-                *value = casted;
-            }
+    if let Value::String(text) = value {
+        if text.contains('$') {
+            *text = engine
+                .expand(text, 0)
+                .map_err(|error| InterpolationError::from_template(tree_path(path), error))?;
         }
+        if let Some(cast) = cast_for(path)
+            && let Some(casted) = apply_cast(cast, text, engine.warnings).map_err(|source| {
+                InterpolationError::Cast {
+                    path: tree_path(path),
+                    source,
+                }
+            })?
+        {
+            *value = casted;
+        }
+        return Ok(());
+    }
+    match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                path.push(Segment::Key(key.clone()));
+                path.push(Step::Key(key));
                 walk(child, path, engine)?;
                 path.pop();
             }
         }
         Value::Array(items) => {
             for (index, child) in items.iter_mut().enumerate() {
-                path.push(Segment::Index(index));
+                path.push(Step::Index(index));
                 walk(child, path, engine)?;
                 path.pop();
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::String(_) | Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
     Ok(())
 }

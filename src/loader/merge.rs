@@ -124,15 +124,6 @@ pub fn remove_paths(value: &mut Value, paths: &[TreePath]) {
     reset::remove(value, paths);
 }
 
-/// Whether the key path `keys` matches `pattern`, where `*` matches any one key.
-fn matches_pattern(keys: &[String], pattern: &[&str]) -> bool {
-    keys.len() == pattern.len()
-        && keys
-            .iter()
-            .zip(pattern)
-            .all(|(key, part)| *part == "*" || key == part)
-}
-
 /// The special merge rules of compose-go's `mergeSpecials` table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rule {

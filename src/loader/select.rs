@@ -145,6 +145,12 @@ impl ProjectState {
             let Some(map) = service.as_object_mut() else {
                 continue;
             };
+            if !map.contains_key("env_file")
+                && let Some(Value::Object(_)) = map.get("environment")
+            {
+                resolve_environment_map(map, environment);
+                continue;
+            }
             let mut declared = env_entries(map.get("environment"));
             for (key, value) in &mut declared {
                 if value.is_none()
@@ -499,6 +505,30 @@ pub fn dependencies(service: &Value) -> Vec<Dependency> {
 }
 
 /// `environment` or `labels` in either form, as ordered key → optional value.
+/// [`ProjectState::resolve_service_environment`] for a service without `env_file` whose
+/// `environment` is a mapping, in place: the same entries in the same order, each value as Go
+/// prints it, a null one taken from `environment` (null when unset), and the key moved last.
+fn resolve_environment_map(service: &mut Map, environment: &Environment) {
+    let Some(Value::Object(mut entries)) = service.shift_remove("environment") else {
+        return;
+    };
+    if entries.is_empty() {
+        return;
+    }
+    for (key, value) in &mut entries {
+        match value {
+            Value::String(_) => {}
+            Value::Null => {
+                if let Some(found) = environment.get(key) {
+                    *value = Value::String(found.clone());
+                }
+            }
+            other => *other = scalar_text(other).map_or(Value::Null, Value::String),
+        }
+    }
+    service.insert("environment".to_owned(), Value::Object(entries));
+}
+
 fn env_entries(value: Option<&Value>) -> IndexMap<String, Option<String>> {
     let mut entries = IndexMap::new();
     match value {

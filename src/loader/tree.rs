@@ -118,7 +118,7 @@ impl fmt::Display for Location {
 /// allocation and no formatting.
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
-    locations: HashMap<u64, Location, BuildHasherDefault<DigestHasher>>,
+    locations: HashMap<PathDigest, Location, BuildHasherDefault<DigestHasher>>,
 }
 
 /// A hasher for keys that are already digests.
@@ -141,34 +141,66 @@ impl Hasher for DigestHasher {
     }
 }
 
-/// FNV-1a over the segments, with a separator per kind of segment: cheap, and collisions among
-/// the paths of one project are vanishingly unlikely.
-fn digest(path: &TreePath) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |byte: u8| {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(PRIME);
-    };
-    for segment in &path.0 {
-        match segment {
-            Segment::Key(key) => {
-                feed(b'.');
-                key.bytes().for_each(&mut feed);
-            }
-            Segment::Index(index) => {
-                feed(b'[');
-                index.to_le_bytes().into_iter().for_each(&mut feed);
-            }
+/// The digest [`SourceMap`] keys a path by: FNV-1a over the segments, with a separator per kind
+/// of segment. It extends one segment at a time, so a walk that records every node can keep the
+/// digest of its current path instead of hashing the whole path at each node. Cheap, and
+/// collisions among the paths of one project are vanishingly unlikely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PathDigest(u64);
+
+impl PathDigest {
+    /// The digest of the root path.
+    pub const ROOT: PathDigest = PathDigest(0xcbf2_9ce4_8422_2325);
+
+    fn feed(self, bytes: &[u8]) -> PathDigest {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut hash = self.0;
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
         }
+        PathDigest(hash)
     }
-    hash
+
+    /// The digest of this path with a mapping key appended.
+    #[must_use]
+    pub fn key(self, key: &str) -> PathDigest {
+        self.feed(b".").feed(key.as_bytes())
+    }
+
+    /// The digest of this path with a sequence index appended.
+    #[must_use]
+    pub fn index(self, index: usize) -> PathDigest {
+        self.feed(b"[").feed(&index.to_le_bytes())
+    }
+}
+
+fn digest(path: &TreePath) -> PathDigest {
+    path.0
+        .iter()
+        .fold(PathDigest::ROOT, |digest, segment| match segment {
+            Segment::Key(key) => digest.key(key),
+            Segment::Index(index) => digest.index(*index),
+        })
 }
 
 impl SourceMap {
     /// Records where the node at `path` was written. The first record for a path is kept.
     pub fn insert(&mut self, path: &TreePath, location: Location) {
-        self.locations.entry(digest(path)).or_insert(location);
+        self.insert_digest(digest(path), location);
+    }
+
+    /// Records where the node whose path has `digest` was written. The first record is kept.
+    pub fn insert_digest(&mut self, digest: PathDigest, location: Location) {
+        self.locations.entry(digest).or_insert(location);
+    }
+
+    /// An empty map with room for `capacity` records.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            locations: HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
+        }
     }
 
     /// Adds every record of `other` whose path is not recorded yet.

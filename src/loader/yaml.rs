@@ -295,6 +295,7 @@ impl Documents<'_> {
                 Err(error) => return Some(Err(self.build_error(BuildError::Syntax(error)))),
             }
         }
+        let first_node = self.arena.nodes.len();
         let built = nodes::build_document(
             &mut self.parser,
             &mut self.source,
@@ -303,17 +304,28 @@ impl Documents<'_> {
             MAX_DEPTH,
         );
         Some(match built {
-            Ok(root) => self.decode_document(root),
+            Ok(root) => self.decode_document(root, first_node),
             Err(error) => Err(self.build_error(error)),
         })
     }
 
-    fn decode_document(&mut self, root: Option<NodeId>) -> Result<Document, YamlError> {
-        let file = self.file.to_string();
+    /// Decodes the document whose nodes start at `first_node`.
+    fn decode_document(
+        &mut self,
+        root: Option<NodeId>,
+        first_node: NodeId,
+    ) -> Result<Document, YamlError> {
         // go-yaml never hands a null root to compose-go's processor: the document is nil.
         let Some(root) = root.filter(|&root| !self.arena.is_null(root)) else {
             return Err(YamlError::NotAMapping);
         };
+        if let Some(records) = self.arena.untouched_by_reset(first_node, MAX_VISITS) {
+            let mut decoder = Decoder::fast(&self.arena, Arc::clone(&self.file), records);
+            if let Ok(value) = decoder.decode(root) {
+                return self.finish_document(value, decoder, Vec::new(), Vec::new());
+            }
+        }
+        let file = self.file.to_string();
         let mut pass = ResetPass::new(&mut self.arena);
         let resolved = pass.run(root).map_err(|error| reset_error(error, &file))?;
         let resets = pass
@@ -332,9 +344,20 @@ impl Documents<'_> {
         let value = decoder
             .decode(resolved)
             .map_err(|error| decode_error(error, &file))?;
+        self.finish_document(value, decoder, resets, overrides)
+    }
+
+    /// The checks go-yaml and compose-go make once a document is decoded.
+    fn finish_document(
+        &self,
+        value: Value,
+        decoder: Decoder<'_>,
+        resets: Vec<TreePath>,
+        overrides: Vec<TreePath>,
+    ) -> Result<Document, YamlError> {
         if !decoder.type_errors.is_empty() {
             return Err(YamlError::UnmarshalErrors {
-                file,
+                file: self.file.to_string(),
                 duplicates: decoder.type_errors,
             });
         }
@@ -414,6 +437,8 @@ fn decode_error(error: DecodeError, file: &str) -> YamlError {
             tag,
         },
         DecodeError::InvalidBinary => YamlError::InvalidBinary { file },
+        // Only a fast decoder stops so, and its errors are never reported.
+        DecodeError::NeedsResetPass => unreachable!("a fast decoding error is never reported"),
     }
 }
 

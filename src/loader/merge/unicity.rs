@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
+use super::MergeError;
 use super::go_format::{Verb, sprint, type_name};
-use super::{MergeError, matches_pattern};
 use crate::loader::normalize::volume_target;
 use crate::loader::tree::{Map, TreePath, Value};
 
@@ -78,11 +78,18 @@ const UNIQUE: &[(&[&str], Indexer)] = &[
 ];
 
 /// Walks mappings (never into list items, as compose-go) and deduplicates every keyed list.
-pub(super) fn enforce(value: &mut Value, keys: &mut Vec<String>) -> Result<(), MergeError> {
+/// Mappings no pattern reaches into are not walked.
+pub(super) fn enforce<'a>(value: &'a mut Value, keys: &mut Vec<&'a str>) -> Result<(), MergeError> {
     match value {
         Value::Object(map) => {
+            if !UNIQUE
+                .iter()
+                .any(|(pattern, _)| pattern.len() > keys.len() && prefix_matches(keys, pattern))
+            {
+                return Ok(());
+            }
             for (key, child) in map.iter_mut() {
-                keys.push(key.clone());
+                keys.push(key);
                 let result = enforce(child, keys);
                 keys.pop();
                 result?;
@@ -92,16 +99,23 @@ pub(super) fn enforce(value: &mut Value, keys: &mut Vec<String>) -> Result<(), M
         Value::Array(items) => {
             let Some(indexer) = UNIQUE
                 .iter()
-                .find(|(pattern, _)| matches_pattern(keys, pattern))
+                .find(|(pattern, _)| pattern.len() == keys.len() && prefix_matches(keys, pattern))
                 .map(|(_, indexer)| *indexer)
             else {
                 return Ok(());
             };
-            let path = TreePath::keys(&keys.iter().map(String::as_str).collect::<Vec<_>>());
+            let path = TreePath::keys(keys);
             deduplicate(items, indexer, &path)
         }
         _ => Ok(()),
     }
+}
+
+/// Whether `keys` match the start of `pattern`, where `*` matches any one key.
+fn prefix_matches(keys: &[&str], pattern: &[&str]) -> bool {
+    keys.iter()
+        .zip(pattern)
+        .all(|(key, part)| *part == "*" || key == part)
 }
 
 /// Keeps the first position of each key, holding the last entry written with that key.

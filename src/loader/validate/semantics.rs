@@ -101,7 +101,7 @@ impl ValidationError {
 ///
 /// The first problem found, as [`ValidationError`].
 pub fn validate_semantics(dict: &Value) -> Result<(), ValidationError> {
-    check(dict, &TreePath::root())
+    check(dict, &mut TreePath::root())
 }
 
 /// What to check at a path, chosen by the pattern the path matches.
@@ -140,24 +140,43 @@ const CHECKS: &[(&[&str], Checker)] = &[
     (&["services", "*", "gpus", "*"], Checker::DeviceRequest),
 ];
 
-fn check(value: &Value, path: &TreePath) -> Result<(), ValidationError> {
+/// Walks `value` at `path` (restored on return), skipping subtrees no pattern can reach.
+fn check(value: &Value, path: &mut TreePath) -> Result<(), ValidationError> {
     if let Some(checker) = checker_for(path) {
         return apply(checker, value, path);
+    }
+    if !may_match_below(path) {
+        return Ok(());
     }
     match value {
         Value::Object(object) => {
             for (key, child) in object {
-                check(child, &path.key(key))?;
+                path.0.push(Segment::Key(key.clone()));
+                let checked = check(child, path);
+                path.0.pop();
+                checked?;
             }
         }
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                check(item, &path.index(index))?;
+                path.0.push(Segment::Index(index));
+                let checked = check(item, path);
+                path.0.pop();
+                checked?;
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `part` of a pattern matches `segment`.
+fn part_matches(part: &str, segment: &Segment) -> bool {
+    match segment {
+        _ if part == "*" => true,
+        Segment::Key(key) => key == part,
+        Segment::Index(_) => false,
+    }
 }
 
 fn checker_for(path: &TreePath) -> Option<Checker> {
@@ -166,12 +185,20 @@ fn checker_for(path: &TreePath) -> Option<Checker> {
             && pattern
                 .iter()
                 .zip(&path.0)
-                .all(|(part, segment)| match segment {
-                    _ if *part == "*" => true,
-                    Segment::Key(key) => key == part,
-                    Segment::Index(_) => false,
-                });
+                .all(|(part, segment)| part_matches(part, segment));
         matches.then_some(*checker)
+    })
+}
+
+/// Whether some pattern is longer than `path` and starts with it: otherwise nothing under
+/// `path` is checked.
+fn may_match_below(path: &TreePath) -> bool {
+    CHECKS.iter().any(|(pattern, _)| {
+        pattern.len() > path.0.len()
+            && pattern
+                .iter()
+                .zip(&path.0)
+                .all(|(part, segment)| part_matches(part, segment))
     })
 }
 

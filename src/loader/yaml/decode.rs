@@ -2,7 +2,9 @@
 //! reset pass: scalars resolved, merge keys applied, keys checked, and each node's position
 //! and path recorded on the way.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde_json::Number;
@@ -10,7 +12,7 @@ use serde_json::Number;
 use super::nodes::{Arena, Kind, NodeId};
 use super::resolve::{self, BINARY_TAG, Scalar};
 use super::{AliasBudget, DuplicateKey, MAX_DEPTH, gofmt};
-use crate::loader::tree::{Location, Map, Segment, SourceMap, TreePath, Value};
+use crate::loader::tree::{Location, Map, PathDigest, Segment, SourceMap, TreePath, Value};
 
 /// Why decoding failed (go-yaml's `failf`, which stops at once).
 #[derive(Debug)]
@@ -33,6 +35,9 @@ pub(super) enum DecodeError {
         tag: String,
     },
     InvalidBinary,
+    /// Two keys of a mapping have the same text, found in a [`Decoder::fast`] decoding: the
+    /// document must go through compose-go's reset pass, which reports it.
+    NeedsResetPass,
 }
 
 /// A decoded node: scalars stay typed until they are placed, so keys keep their Go type.
@@ -41,13 +46,22 @@ enum Decoded {
     Collection(Value),
 }
 
+/// One step of the decoder's current path: keys borrowed from the arena where they can be.
+enum Part<'arena> {
+    Key(Cow<'arena, str>),
+    Index(usize),
+}
+
 /// The decoder's state over one document.
 pub(super) struct Decoder<'arena> {
     arena: &'arena Arena,
     file: Arc<str>,
+    /// Set for a document the reset pass would leave as it is (see [`Decoder::fast`]).
+    fast: bool,
     budget: AliasBudget,
     active_aliases: HashSet<NodeId>,
-    path: TreePath,
+    /// The current path, and each step's digest (for [`SourceMap`]).
+    path: Vec<(Part<'arena>, PathDigest)>,
     depth: usize,
     /// Duplicate keys go-yaml reports together as `unmarshal errors` (only possible under
     /// `!override`, which compose-go's reset pass does not walk).
@@ -64,15 +78,59 @@ impl<'arena> Decoder<'arena> {
         Self {
             arena,
             file,
+            fast: false,
             budget: AliasBudget::default(),
             active_aliases: HashSet::new(),
-            path: TreePath::root(),
+            path: Vec::new(),
             depth: 0,
             type_errors: Vec::new(),
             non_string_key: None,
             locations: SourceMap::default(),
             timestamps: Vec::new(),
         }
+    }
+
+    /// A decoder for a document without aliases, merge keys, `!reset` or `!override` tags, on
+    /// which compose-go's reset pass changes nothing and can only fail on a duplicate key. Such
+    /// a decoder skips go-yaml's duplicate-key bookkeeping and stops with
+    /// [`DecodeError::NeedsResetPass`] at any two keys of the same text instead; on that or any
+    /// other error, the caller decodes the document again the ordinary way, after the reset
+    /// pass, so that errors come in Compose's order. `records` sizes the source map.
+    pub(super) fn fast(arena: &'arena Arena, file: Arc<str>, records: usize) -> Self {
+        Self {
+            fast: true,
+            locations: SourceMap::with_capacity(records),
+            ..Self::new(arena, file)
+        }
+    }
+
+    /// The current path as a [`TreePath`].
+    fn tree_path(&self) -> TreePath {
+        TreePath(
+            self.path
+                .iter()
+                .map(|(part, _)| match part {
+                    Part::Key(key) => Segment::Key(key.clone().into_owned()),
+                    Part::Index(index) => Segment::Index(*index),
+                })
+                .collect(),
+        )
+    }
+
+    fn digest(&self) -> PathDigest {
+        self.path
+            .last()
+            .map_or(PathDigest::ROOT, |&(_, digest)| digest)
+    }
+
+    fn push_key(&mut self, key: Cow<'arena, str>) {
+        let digest = self.digest().key(&key);
+        self.path.push((Part::Key(key), digest));
+    }
+
+    fn push_index(&mut self, index: usize) {
+        let digest = self.digest().index(index);
+        self.path.push((Part::Index(index), digest));
     }
 
     /// Decodes the node at `id` (at the current path) into a [`Value`].
@@ -96,7 +154,8 @@ impl<'arena> Decoder<'arena> {
             },
             Scalar::Str(text) => Value::String(text),
             Scalar::Timestamp(timestamp) => {
-                self.timestamps.push(self.path.clone());
+                let path = self.tree_path();
+                self.timestamps.push(path);
                 Value::String(timestamp.text)
             }
         }
@@ -120,7 +179,7 @@ impl<'arena> Decoder<'arena> {
             Kind::Scalar => self.decode_scalar(id).map(Decoded::Scalar),
             Kind::Sequence => self.decode_sequence(id).map(Decoded::Collection),
             Kind::Mapping => {
-                let mut map = Map::new();
+                let mut map = Map::with_capacity(node.children.len() / 2);
                 self.fill_mapping(id, &mut map, None)
                     .map(|_| Decoded::Collection(Value::Object(map)))
             }
@@ -172,10 +231,10 @@ impl<'arena> Decoder<'arena> {
         let children = &self.arena.node(id).children;
         let mut items = Vec::with_capacity(children.len());
         for (index, &child) in children.iter().enumerate() {
-            self.path.0.push(Segment::Index(index));
+            self.push_index(index);
             self.record_location(child);
             let item = self.decode(child);
-            self.path.0.pop();
+            self.path.pop();
             items.push(item?);
         }
         Ok(Value::Array(items))
@@ -188,7 +247,7 @@ impl<'arena> Decoder<'arena> {
             line: node.line,
             column: node.column,
         };
-        self.locations.insert(&self.path, location);
+        self.locations.insert_digest(self.digest(), location);
     }
 
     /// go-yaml's `mapping` into `out`. `merged` is set while `id` is a merge source: the keys
@@ -202,7 +261,11 @@ impl<'arena> Decoder<'arena> {
     ) -> Result<bool, DecodeError> {
         let arena = self.arena;
         let children = &arena.node(id).children;
-        if self.check_unique_keys(children) {
+        if self.fast {
+            if has_duplicate(children, |key| arena.node(key).value.as_str()) {
+                return Err(DecodeError::NeedsResetPass);
+            }
+        } else if self.check_unique_keys(children) {
             return Ok(false);
         }
         let mut merge_source = None;
@@ -228,17 +291,21 @@ impl<'arena> Decoder<'arena> {
                 Decoded::Scalar(other) => {
                     let text = gofmt::scalar_go_syntax(&other);
                     if self.non_string_key.is_none() {
-                        self.non_string_key = Some((self.path.clone(), text));
+                        self.non_string_key = Some((self.tree_path(), text));
                     }
                     None
                 }
             };
-            self.path
-                .0
-                .push(Segment::Key(name.clone().unwrap_or_default()));
+            let text = arena.node(key).value.as_str();
+            let segment = match &name {
+                Some(name) if name == text => Cow::Borrowed(text),
+                Some(name) => Cow::Owned(name.clone()),
+                None => Cow::Borrowed(""),
+            };
+            self.push_key(segment);
             self.record_location(key);
             let decoded = self.decode(value);
-            self.path.0.pop();
+            self.path.pop();
             let decoded = decoded?;
             if let Some(name) = name {
                 out.insert(name, decoded);
@@ -327,15 +394,15 @@ impl<'arena> Decoder<'arena> {
     /// go-yaml's unique-key check (same kind and same text); records every clash and says
     /// whether there was one.
     fn check_unique_keys(&mut self, children: &[NodeId]) -> bool {
-        let keys: Vec<NodeId> = children.iter().step_by(2).copied().collect();
-        let mut seen = HashMap::with_capacity(keys.len());
-        let clash = keys.iter().any(|&key| {
-            let node = self.arena.node(key);
-            seen.insert((node.kind, node.value.as_str()), ()).is_some()
+        let arena = self.arena;
+        let clash = has_duplicate(children, |key| {
+            let node = arena.node(key);
+            (node.kind, node.value.as_str())
         });
         if !clash {
             return false;
         }
+        let keys: Vec<NodeId> = children.iter().step_by(2).copied().collect();
         for (index, &first) in keys.iter().enumerate() {
             for &second in &keys[index + 1..] {
                 let (first, second) = (self.arena.node(first), self.arena.node(second));
@@ -349,6 +416,50 @@ impl<'arena> Decoder<'arena> {
             }
         }
         true
+    }
+}
+
+/// Mappings with at most this many keys are checked for duplicates pair by pair, larger ones
+/// through a hash set.
+const SMALL_MAPPING: usize = 12;
+
+/// Whether two keys of a mapping's `children` (keys and values alternating) have the same
+/// identity.
+fn has_duplicate<K: std::hash::Hash + Eq>(
+    children: &[NodeId],
+    identity: impl Fn(NodeId) -> K,
+) -> bool {
+    let keys = children.iter().step_by(2);
+    if children.len() <= 2 * SMALL_MAPPING {
+        let keys: Vec<K> = keys.map(|&key| identity(key)).collect();
+        return keys
+            .iter()
+            .enumerate()
+            .any(|(index, key)| keys[..index].contains(key));
+    }
+    let mut seen = HashSet::with_capacity_and_hasher(children.len() / 2, FastState::default());
+    keys.into_iter().any(|&key| !seen.insert(identity(key)))
+}
+
+/// FxHash: the keys hashed are a document's own, so no protection against chosen collisions
+/// is needed beyond what the alias budget and size limits already give.
+#[derive(Default)]
+struct FastHasher(u64);
+
+type FastState = BuildHasherDefault<FastHasher>;
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
     }
 }
 

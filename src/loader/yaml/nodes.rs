@@ -97,6 +97,32 @@ impl Arena {
             }
     }
 
+    /// Whether compose-go's reset pass would leave the document whose nodes start at `first`
+    /// as it is, failing at most on a duplicate key: no alias, no merge key, no `!reset` or
+    /// `!override` tag, and fewer nodes than `max_visits` (the alias budget's absolute limit).
+    /// If so, the number of source locations decoding it records (mapping values and sequence
+    /// items).
+    pub(super) fn untouched_by_reset(&self, first: NodeId, max_visits: usize) -> Option<usize> {
+        let nodes = &self.nodes[first..];
+        if nodes.len() >= max_visits {
+            return None;
+        }
+        let mut records = 0;
+        for node in nodes {
+            match node.kind {
+                Kind::Alias => return None,
+                Kind::Scalar if node.value == "<<" => return None,
+                Kind::Mapping => records += node.children.len() / 2,
+                Kind::Sequence => records += node.children.len(),
+                Kind::Scalar => {}
+            }
+            if matches!(node.tag.as_deref(), Some("!reset" | "!override")) {
+                return None;
+            }
+        }
+        Some(records)
+    }
+
     fn push(&mut self, node: Node) -> NodeId {
         self.nodes.push(node);
         self.nodes.len() - 1
