@@ -33,61 +33,6 @@ pub async fn connect() -> anyhow::Result<Engine> {
     Ok(Engine::connect().await?)
 }
 
-/// The project a command acts on: its name, and the loaded model when there are files.
-#[derive(Debug)]
-pub struct Target {
-    /// The project name.
-    pub name: String,
-    /// The loaded project; `None` when no file was found and `-p` named the project.
-    pub loaded: Option<crate::loader::Loaded>,
-}
-
-impl Target {
-    /// Loads the project; when no compose file exists but `-p` names the project, works from the
-    /// name alone (the labels tell the rest). `services` are the services named on the command
-    /// line: when one is disabled by a profile, the project is loaded again with it selected, which
-    /// enables its profiles, as Compose does.
-    ///
-    /// # Errors
-    /// Loading errors; no file and no `-p`.
-    pub fn resolve(cli: &super::Cli, services: &[String]) -> anyhow::Result<Self> {
-        use crate::loader::{self, LoadError, LoadOptions, discover::DiscoverError};
-        let project_options = cli.project_options()?;
-        let options = LoadOptions {
-            all_resources: cli.all_resources,
-            ..LoadOptions::default()
-        };
-        match loader::load(&project_options, &options) {
-            Ok(mut loaded) => {
-                if services
-                    .iter()
-                    .any(|service| !loaded.project.services.contains_key(service))
-                {
-                    let options = LoadOptions {
-                        services: services.to_vec(),
-                        ..options
-                    };
-                    loaded = loader::load(&project_options, &options)?;
-                }
-                crate::diagnostic::print_warnings(&loaded.warnings);
-                Ok(Self {
-                    name: loaded.project.name.clone(),
-                    loaded: Some(loaded),
-                })
-            }
-            Err(LoadError::Discover(DiscoverError::NoConfigurationFile))
-                if cli.project_name.is_some() =>
-            {
-                Ok(Self {
-                    name: cli.project_name.clone().unwrap_or_default(),
-                    loaded: None,
-                })
-            }
-            Err(error) => Err(error.into()),
-        }
-    }
-}
-
 /// What an engine command holds while it runs: the engine, the progress display, and the
 /// cancellation that Ctrl-C triggers (a second Ctrl-C exits at once with 130).
 pub struct Session {
@@ -138,7 +83,7 @@ impl Session {
     }
 
     /// Warns about containers of services the files no longer define, as Compose words it.
-    pub fn warn_orphans(&self, target: &Target, observed: &crate::converge::observed::Observed) {
+    pub fn warn_orphans(&self, target: &super::target::Target, observed: &crate::converge::observed::Observed) {
         let Some(loaded) = &target.loaded else { return };
         if std::env::var("COMPOSE_IGNORE_ORPHANS").is_ok_and(|value| is_true(&value)) {
             return;

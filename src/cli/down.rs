@@ -38,7 +38,7 @@ pub struct DownArgs {
 /// # Errors
 /// Loading, connection or engine failures.
 pub fn run(cli: &Cli, args: &DownArgs) -> anyhow::Result<i32> {
-    let target = context::Target::resolve(cli, &[])?;
+    let target = super::target::Target::resolve(cli, &[])?;
     context::block_on(async {
         let session = Session::open(cli).await?;
         let observed = Observed::collect(&session.engine, &target.name)
@@ -55,7 +55,11 @@ pub fn run(cli: &Cli, args: &DownArgs) -> anyhow::Result<i32> {
         }
         let images = match (args.rmi.as_deref(), project) {
             (Some(kind), Some(project)) => {
-                let kind = if kind == "all" { RemoveImages::All } else { RemoveImages::Local };
+                let kind = if kind == "all" {
+                    RemoveImages::All
+                } else {
+                    RemoveImages::Local
+                };
                 images_to_remove(project, &target.name, kind, cli.compatibility)
             }
             (Some(_), None) => observed_images(&scoped),

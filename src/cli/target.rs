@@ -75,6 +75,36 @@ impl Target {
         })
     }
 
+    /// Loads the project from its files, always (as `up`, `create` and `run` do), with service
+    /// environment files resolved. When a named service is disabled by a profile, the project is
+    /// loaded again with it selected, which enables its profiles, as Compose does.
+    ///
+    /// # Errors
+    /// Loading errors, including no compose file.
+    pub fn load(cli: &Cli, services: &[String]) -> anyhow::Result<Self> {
+        let project_options = cli.project_options()?;
+        let options = LoadOptions {
+            all_resources: cli.all_resources,
+            ..LoadOptions::default()
+        };
+        let mut loaded = loader::load(&project_options, &options)?;
+        if services
+            .iter()
+            .any(|service| !loaded.project.services.contains_key(service))
+        {
+            let options = LoadOptions {
+                services: services.to_vec(),
+                ..options
+            };
+            loaded = loader::load(&project_options, &options)?;
+        }
+        crate::diagnostic::print_warnings(&loaded.warnings);
+        Ok(Self {
+            name: loaded.project.name.clone(),
+            loaded: Some(loaded),
+        })
+    }
+
     /// The model's enabled service names, when there is a model.
     #[must_use]
     pub fn model_services(&self) -> Option<Vec<String>> {

@@ -14,6 +14,10 @@ pub struct VersionArgs {
     /// Show only the version number.
     #[arg(long)]
     pub short: bool,
+    /// Compose files. `-f` after `version` means `--format`, as in Compose (cobra lets a command's
+    /// flag shadow the root's); this long-only copy of the global `--file` takes its place here.
+    #[arg(long = "file", id = "files", value_name = "FILE", hide = true)]
+    pub files: Vec<String>,
 }
 
 /// Prints the version.
