@@ -940,3 +940,344 @@ pub fn plan_down(
     }
     plan
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum, Network, Volume};
+
+    use super::*;
+    use crate::loader::{self, LoadOptions, ProjectOptions};
+
+    /// Loads `yaml` as project `p` through the real loader.
+    fn project(yaml: &str) -> Project {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("berth-reconcile-{}-{count}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("compose-{}.yaml", yaml.len()));
+        std::fs::write(&file, yaml).unwrap();
+        let options = ProjectOptions {
+            files: vec![file.display().to_string()],
+            project_name: Some("p".to_owned()),
+            project_directory: None,
+            env_files: Vec::new(),
+            profiles: Vec::new(),
+            os_environment: crate::loader::Environment::new(),
+            current_dir: dir.clone(),
+        };
+        let loaded = loader::load(&options, &LoadOptions::default()).expect("loads");
+        let _ = std::fs::remove_file(&file);
+        loaded.project
+    }
+
+    /// Names each spec after its replica; the planner only needs the name.
+    struct NameOnly;
+
+    impl Specs for NameOnly {
+        fn container(
+            &self,
+            _service: &ServiceConfig,
+            replica: &Replica<'_>,
+        ) -> anyhow::Result<ContainerSpec> {
+            Ok(ContainerSpec {
+                name: replica.name.clone(),
+                ..ContainerSpec::default()
+            })
+        }
+        fn network(&self, key: &str) -> NetworkSpec {
+            NetworkSpec {
+                body: berth_engine::models::NetworkCreateRequest {
+                    name: format!("p_{key}"),
+                    ..Default::default()
+                },
+            }
+        }
+        fn volume(&self, key: &str) -> VolumeSpec {
+            VolumeSpec {
+                body: berth_engine::models::VolumeCreateRequest {
+                    name: Some(format!("p_{key}")),
+                    ..Default::default()
+                },
+            }
+        }
+    }
+
+    fn running(
+        service: &str,
+        number: u32,
+        hash: &str,
+        state: ContainerSummaryStateEnum,
+    ) -> ObservedContainer {
+        let labels = HashMap::from([
+            (labels::PROJECT.to_owned(), "p".to_owned()),
+            (labels::SERVICE.to_owned(), service.to_owned()),
+            (labels::CONTAINER_NUMBER.to_owned(), number.to_string()),
+            (labels::ONEOFF.to_owned(), "False".to_owned()),
+            (labels::CONFIG_HASH.to_owned(), hash.to_owned()),
+        ]);
+        ObservedContainer {
+            summary: ContainerSummary {
+                id: Some(format!("{service}{number}0123456789abcdef")),
+                names: Some(vec![format!("/p-{service}-{number}")]),
+                labels: Some(labels),
+                state: Some(state),
+                ..Default::default()
+            },
+        }
+    }
+
+    const STACK: &str = r"
+services:
+  db:
+    image: busybox
+    volumes: [data:/data]
+    healthcheck: {test: [CMD, 'true']}
+  web:
+    image: busybox
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+  job:
+    image: busybox
+    depends_on: [web]
+volumes:
+  data: {}
+";
+
+    struct Setup {
+        project: Project,
+        networks: Vec<(String, String)>,
+        volumes: Vec<(String, String)>,
+        hashes: HashMap<String, String>,
+        images: HashMap<String, String>,
+    }
+
+    impl Setup {
+        fn new(yaml: &str) -> Self {
+            let project = project(yaml);
+            let networks = project
+                .networks
+                .iter()
+                .map(|(key, network)| (key.clone(), network.name.clone()))
+                .collect();
+            let volumes = project
+                .volumes
+                .iter()
+                .map(|(key, volume)| (key.clone(), volume.name.clone()))
+                .collect();
+            let hashes = project
+                .services
+                .keys()
+                .map(|name| (name.clone(), format!("hash-{name}")))
+                .collect();
+            Self {
+                project,
+                networks,
+                volumes,
+                hashes,
+                images: HashMap::new(),
+            }
+        }
+
+        fn plan(&self, observed: &Observed, options: &UpOptions) -> UpPlan {
+            let desired = Desired {
+                project: &self.project,
+                networks: &self.networks,
+                volumes: &self.volumes,
+                hashes: &self.hashes,
+                image_ids: &self.images,
+            };
+            plan_up(&desired, observed, options, &NameOnly).expect("plans")
+        }
+    }
+
+    fn options() -> UpOptions {
+        UpOptions {
+            project: "p".to_owned(),
+            separator: '-',
+            ..UpOptions::default()
+        }
+    }
+
+    fn existing(containers: Vec<ObservedContainer>) -> Observed {
+        let mut observed = Observed {
+            containers,
+            ..Observed::default()
+        };
+        observed
+            .networks
+            .insert("default".to_owned(), Network::default());
+        observed
+            .volumes
+            .insert("data".to_owned(), Volume::default());
+        observed
+    }
+
+    #[test]
+    fn a_fresh_project_creates_everything_up_front_and_gates_only_the_starts() {
+        let setup = Setup::new(STACK);
+        let up = setup.plan(&Observed::default(), &options());
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] CreateNetwork p_default (not found)
+#1 [] CreateVolume p_data (not found)
+#2 [#0 #1] CreateContainer p-db-1 (not found)
+#3 [#0 #1] CreateContainer p-web-1 (not found)
+#4 [#0 #1] CreateContainer p-job-1 (not found)
+#5 [#2] StartContainer p-db-1 (not running)
+#6 [#5] Wait p-db-1 (web depends on db)
+#7 [#3 #6] StartContainer p-web-1 (not running)
+#8 [#4 #7] StartContainer p-job-1 (not running)
+"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_running_project_plans_nothing_but_health_checks() {
+        use ContainerSummaryStateEnum::RUNNING;
+        let setup = Setup::new(STACK);
+        let observed = existing(vec![
+            running("db", 1, "hash-db", RUNNING),
+            running("job", 1, "hash-job", RUNNING),
+            running("web", 1, "hash-web", RUNNING),
+        ]);
+        let up = setup.plan(&observed, &options());
+        assert_eq!(
+            up.plan.to_string(),
+            "#0 [] Wait p-db-1 (web depends on db)\n"
+        );
+        assert_eq!(up.unchanged, ["p-db-1", "p-web-1", "p-job-1"]);
+    }
+
+    #[test]
+    fn a_changed_dependency_is_recreated_and_restart_dependents_stop_first_and_start_after() {
+        use ContainerSummaryStateEnum::RUNNING;
+        let setup = Setup::new(STACK);
+        let observed = existing(vec![
+            running("db", 1, "old", RUNNING),
+            running("job", 1, "hash-job", RUNNING),
+            running("web", 1, "hash-web", RUNNING),
+        ]);
+        let up = setup.plan(&observed, &options());
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] StopContainer web10123456789abcdef (dependency db recreated)
+#1 [] CreateContainer db1012345678_p-db-1 (configuration changed)
+#2 [#0 #1] StopContainer db10123456789abcdef (configuration changed)
+#3 [#2] RemoveContainer db10123456789abcdef (configuration changed)
+#4 [#3] RenameContainer db1012345678_p-db-1 -> p-db-1 (configuration changed)
+#5 [#4] StartContainer p-db-1 (not running)
+#6 [#5] Wait p-db-1 (web depends on db)
+#7 [#4 #6] StartContainer p-web-1 (not running)
+"
+        );
+        assert_eq!(up.unchanged, ["p-job-1"]);
+    }
+
+    #[test]
+    fn scaling_down_removes_the_highest_numbers_and_scaling_up_continues_after_them() {
+        use ContainerSummaryStateEnum::RUNNING;
+        let setup = Setup::new("services:\n  app:\n    image: busybox\n");
+        let observed = existing(vec![
+            running("app", 1, "hash-app", RUNNING),
+            running("app", 2, "hash-app", RUNNING),
+            running("app", 4, "hash-app", RUNNING),
+        ]);
+        let mut down = options();
+        down.scale.insert("app".to_owned(), 1);
+        let up = setup.plan(&observed, &down);
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] StopContainer app40123456789abcdef (scaled down)
+#1 [#0] RemoveContainer app40123456789abcdef (scaled down)
+#2 [] StopContainer app20123456789abcdef (scaled down)
+#3 [#2] RemoveContainer app20123456789abcdef (scaled down)
+"
+        );
+        let mut more = options();
+        more.scale.insert("app".to_owned(), 4);
+        let up = setup.plan(&observed, &more);
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] CreateContainer p-app-5 (not found)
+#1 [#0] StartContainer p-app-5 (not running)
+"
+        );
+    }
+
+    #[test]
+    fn a_diverged_replica_goes_first_when_scaling_down() {
+        use ContainerSummaryStateEnum::RUNNING;
+        let setup = Setup::new("services:\n  app:\n    image: busybox\n");
+        let observed = existing(vec![
+            running("app", 1, "stale", RUNNING),
+            running("app", 2, "hash-app", RUNNING),
+        ]);
+        let mut one = options();
+        one.scale.insert("app".to_owned(), 1);
+        let up = setup.plan(&observed, &one);
+        assert!(
+            up.plan
+                .to_string()
+                .starts_with("#0 [] StopContainer app10123456789abcdef (scaled down)")
+        );
+        assert_eq!(up.unchanged, ["p-app-2"]);
+    }
+
+    #[test]
+    fn exited_containers_start_again_and_orphans_are_removed_on_request() {
+        use ContainerSummaryStateEnum::{EXITED, RUNNING};
+        let setup = Setup::new("services:\n  app:\n    image: busybox\n");
+        let observed = existing(vec![
+            running("app", 1, "hash-app", EXITED),
+            running("gone", 1, "whatever", RUNNING),
+        ]);
+        let mut remove = options();
+        remove.remove_orphans = true;
+        let up = setup.plan(&observed, &remove);
+        assert_eq!(up.orphans, ["p-gone-1"]);
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] StopContainer gone10123456789abcdef (orphan)
+#1 [#0] RemoveContainer gone10123456789abcdef (orphan)
+#2 [] StartContainer p-app-1 (not running)
+"
+        );
+    }
+
+    #[test]
+    fn down_stops_dependents_before_their_dependencies() {
+        use ContainerSummaryStateEnum::RUNNING;
+        let setup = Setup::new(STACK);
+        let observed = existing(vec![
+            running("db", 1, "hash-db", RUNNING),
+            running("job", 1, "hash-job", RUNNING),
+            running("web", 1, "hash-web", RUNNING),
+        ]);
+        let plan = plan_down(
+            Some(&setup.project),
+            &observed,
+            &DownOptions::default(),
+            &[],
+        );
+        let text = plan.to_string();
+        let line = |needle: &str| {
+            text.lines()
+                .find(|line| line.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} in\n{text}"))
+                .to_owned()
+        };
+        assert!(line("StopContainer job1").starts_with("#0 []"), "{text}");
+        assert!(line("StopContainer web1").contains("[#0]"), "{text}");
+        assert!(line("StopContainer db1").contains("[#2]"), "{text}");
+        assert!(line("RemoveNetwork").contains("[#1 #3 #5]"), "{text}");
+        assert!(!text.contains("RemoveVolume"), "volumes stay without -v");
+    }
+}
