@@ -30,7 +30,7 @@ pub mod units;
 pub mod volume;
 
 pub use build::{BuildConfig, SshConfig, SshKey};
-pub use codec::{DecodeError, Mode};
+pub use codec::{DecodeError, Encode, Mode};
 pub use deploy::{
     DeployConfig, DeviceRequest, DiscreteGenericResource, GenericResource, Placement,
     PlacementPreferences, Resource, Resources, RestartPolicy, UpdateConfig,
