@@ -8,7 +8,9 @@
 //! - a container that dies prints `a-1 exited with code 3` (`… (restarting)` when its restart
 //!   policy brings it back) once its output has been printed;
 //! - a container that starts again, or a container of a monitored service that starts later, is
-//!   followed through its logs from its new `State.StartedAt`;
+//!   followed through its logs from the end of its previous run (the time of its `die` event, or
+//!   its `State.FinishedAt`); Compose cuts at the new `StartedAt`, which loses the first lines the
+//!   daemon stamps a little before it;
 //! - when every monitored container has exited, [`Monitor::next`] yields
 //!   [`MonitorEvent::AllExited`];
 //! - with `--abort-on-container-exit`, `--abort-on-container-failure` or `--exit-code-from`, the
@@ -263,6 +265,7 @@ pub async fn attach(
         attached: HashSet::new(),
         restarting: HashSet::new(),
         readers: HashMap::new(),
+        run_ends: HashMap::new(),
         triggered: false,
         exit_code_from_seen: false,
     };
@@ -456,6 +459,9 @@ struct Watch {
     attached: HashSet<String>,
     /// Containers that died but come back by their restart policy.
     restarting: HashSet<String>,
+    /// When each container's last run we saw ended (its `die` event): a new run's logs start
+    /// after it.
+    run_ends: HashMap<String, Timestamp>,
     /// The task printing each container's current output stream.
     readers: HashMap<String, JoinHandle<()>>,
     triggered: bool,
@@ -520,8 +526,9 @@ impl Watch {
         let shared = Arc::clone(&self.shared);
         let cancel = self.cancel.clone();
         let id = event.id.clone();
+        let previous_end = self.run_ends.get(&id).copied();
         let follower = tokio::spawn(async move {
-            let Some(stream) = follow(&engine, &id).await else {
+            let Some(stream) = follow(&engine, &id, previous_end).await else {
                 return;
             };
             read(shared, cancel, name, stream).await;
@@ -551,6 +558,8 @@ impl Watch {
                 self.readers.insert(event.id.clone(), reader);
             }
         }
+        self.run_ends
+            .insert(event.id.clone(), Timestamp::from_nanos(event.time_nano));
         let name = self.name_of(event);
         let status = if restarting {
             self.restarting.insert(event.id.clone());
@@ -603,21 +612,29 @@ impl Watch {
     }
 }
 
-/// The output of a container that has (re)started, from its `StartedAt` on. When its logging
-/// driver cannot be read, it is attached to instead: the first lines may be lost, but the rest
-/// shows, as in Compose.
-async fn follow(engine: &Engine, id: &str) -> Option<ContainerOutput> {
+/// The output of a container that has (re)started, from the end of its previous run on:
+/// `previous_end` when its `die` was seen, else its `State.FinishedAt` (everything when it never
+/// ran before). When its logging driver cannot be read, it is attached to instead: the first
+/// lines may be lost, but the rest shows, as in Compose.
+async fn follow(
+    engine: &Engine,
+    id: &str,
+    previous_end: Option<Timestamp>,
+) -> Option<ContainerOutput> {
     let inspect = engine.inspect_container(id).await.ok()?;
     let tty = inspect
         .config
         .as_ref()
         .and_then(|config| config.tty)
         .unwrap_or(false);
-    let since = inspect
+    let finished = inspect
         .state
         .as_ref()
-        .and_then(|state| state.started_at.as_deref())
-        .and_then(Timestamp::parse);
+        .and_then(|state| state.finished_at.as_deref())
+        .and_then(Timestamp::parse)
+        // Never finished: Go's zero time, year 1.
+        .filter(|finished| finished.seconds > 0);
+    let since = previous_end.or(finished);
     let mut logs = engine.follow_logs(id, tty, since).peekable();
     let unreadable = matches!(
         std::pin::Pin::new(&mut logs).peek().await,

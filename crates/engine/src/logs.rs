@@ -6,9 +6,11 @@
 //!   yet. It returns only once the daemon has accepted the attachment, so a start that follows
 //!   loses nothing.
 //! - [`Engine::follow_logs`]: the logs of a container that is already running, from a moment on
-//!   (its `State.StartedAt` after a restart). The API's `since` has whole seconds only, so lines
-//!   are asked for with timestamps and those before the moment are dropped: a container that
-//!   restarts within the second would otherwise repeat its previous run's output.
+//!   (the end of its previous run, after a restart). The API's `since` has whole seconds only, so
+//!   lines are asked for with timestamps and those before the moment are dropped: a container that
+//!   restarts within the second would otherwise repeat its previous run's output. (The new run's
+//!   `State.StartedAt`, which Compose uses, is no good cut-off: the daemon often stamps a run's
+//!   first lines a few milliseconds *before* the `StartedAt` it records, and they would be lost.)
 //! - [`Engine::container_events`]: create, start, restart and die events of a project's
 //!   containers, with exit codes, replayed from a given moment so that nothing between subscribing
 //!   and the first start is lost.
@@ -85,6 +87,15 @@ impl Timestamp {
                     },
                 }
             }
+        }
+    }
+
+    /// The moment `nanos` nanoseconds after the epoch (an event's `timeNano`).
+    #[must_use]
+    pub fn from_nanos(nanos: i64) -> Self {
+        Self {
+            seconds: nanos.div_euclid(1_000_000_000),
+            nanos: u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0),
         }
     }
 
@@ -281,11 +292,9 @@ impl Engine {
             .docker
             .attach_container(container, Some(options))
             .await?;
-        Ok(Box::pin(
-            attached
-                .output
-                .filter_map(move |item| std::future::ready(chunk_of(item, tty).transpose())),
-        ))
+        Ok(Box::pin(attached.output.filter_map(move |item| {
+            std::future::ready(chunk_of(item, tty).transpose())
+        })))
     }
 
     /// Follows `container`'s logs until it stops: only what was logged at or after `since`
@@ -439,7 +448,12 @@ mod tests {
                 .to_string(),
             "2000-03-01T00:29:59.500000000Z"
         );
-        for bad in ["", "hello world", "2026-13-01T00:00:00Z", "2026-11-28T09:29:11.Z"] {
+        for bad in [
+            "",
+            "hello world",
+            "2026-13-01T00:00:00Z",
+            "2026-11-28T09:29:11.Z",
+        ] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
         }
     }
@@ -449,6 +463,14 @@ mod tests {
         let now = SystemTime::now();
         let stamp = Timestamp::from_system_time(now);
         assert_eq!(Timestamp::parse(&stamp.to_string()), Some(stamp));
+        assert_eq!(
+            Timestamp::from_nanos(1_795_858_151_040_638_623).to_string(),
+            "2026-11-28T09:29:11.040638623Z"
+        );
+        assert_eq!(
+            Timestamp::from_nanos(-1).to_string(),
+            "1969-12-31T23:59:59.999999999Z"
+        );
         let before_epoch = UNIX_EPOCH - std::time::Duration::from_millis(1500);
         assert_eq!(
             Timestamp::from_system_time(before_epoch).to_string(),
@@ -471,6 +493,9 @@ mod tests {
             after(chunk("2026-11-28T09:29:11.411663308Z run-2\n"), since),
             Some(chunk("run-2\n"))
         );
-        assert_eq!(after(chunk("no stamp here\n"), since), Some(chunk("no stamp here\n")));
+        assert_eq!(
+            after(chunk("no stamp here\n"), since),
+            Some(chunk("no stamp here\n"))
+        );
     }
 }
