@@ -101,7 +101,7 @@ impl std::fmt::Debug for Output {
 pub struct AttachOptions {
     /// Colour, prefix and timestamps of each line; see [`Style::resolve`].
     pub style: Style,
-    /// Colour `Aborting on container exit...` (Compose does unless `NO_COLOR` is set).
+    /// Colour `Aborting on container exit...`; see [`AttachOptions::error_color`].
     pub error_color: bool,
     /// The cascade flag.
     pub on_exit: OnExit,
@@ -115,13 +115,30 @@ pub struct AttachOptions {
     pub output: Output,
 }
 
+/// True when `NO_COLOR` is set and not empty, which turns every colour off in Compose.
+#[must_use]
+pub fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+impl AttachOptions {
+    /// Whether `Aborting on container exit...` is coloured: Compose colours it even with
+    /// `--ansi never` (verified), and only `NO_COLOR` (see [`no_color_env`]) turns it off.
+    #[must_use]
+    pub fn error_color(no_color_env: bool) -> bool {
+        !no_color_env
+    }
+}
+
 impl Style {
-    /// The style `up` uses: colour unless `--no-color`, `--ansi never`, `NO_COLOR` (non-empty)
-    /// or, with `--ansi auto`, a stdout that is not a terminal.
+    /// The style `up` uses: colour unless `--no-color`, `--ansi never` (`ansi` is the resolved
+    /// `--ansi`/`COMPOSE_ANSI` value), `NO_COLOR` ([`no_color_env`]) or, with `--ansi auto`, a
+    /// stdout that is not a terminal.
     #[must_use]
     pub fn resolve(
         ansi: &str,
         no_color: bool,
+        no_color_env: bool,
         no_log_prefix: bool,
         timestamps: bool,
         stdout_is_terminal: bool,
@@ -131,7 +148,6 @@ impl Style {
             "auto" => stdout_is_terminal,
             _ => false,
         };
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
         Self {
             color: ansi_allows && !no_color && !no_color_env,
             prefix: !no_log_prefix,
@@ -315,8 +331,9 @@ impl Monitor {
     }
 
     /// The code `up` returns, as Compose computes it: the exit code of the container that
-    /// triggered the abort, replaced by the first exit of the `--exit-code-from` service (143
-    /// when it was stopped by SIGTERM). `None` when no abort flag is set or none fired yet.
+    /// triggered the abort, replaced by the first exit code of the `--exit-code-from` service
+    /// (143 when the abort's stop ended it with SIGTERM, as the daemon reports it). `None` when
+    /// no abort flag is set or nothing has triggered yet; Compose's `up` exits 0 then.
     #[must_use]
     pub fn exit_code(&self) -> Option<i64> {
         *self
@@ -406,26 +423,24 @@ async fn read(
     name: String,
     mut stream: ContainerOutput,
 ) {
-    {
-        let mut stdout = LineSplitter::default();
-        let mut stderr = LineSplitter::default();
-        loop {
-            let chunk = tokio::select! {
-                () = cancel.cancelled() => return,
-                chunk = stream.next() => chunk,
-            };
-            let Some(Ok(chunk)) = chunk else { break };
-            let (lines, is_stdout) = match chunk.kind {
-                OutputKind::Stdout => (stdout.push(&chunk.bytes), true),
-                OutputKind::Stderr => (stderr.push(&chunk.bytes), false),
-            };
-            print_lines(&shared, &name, &lines, is_stdout);
-        }
-        let rest_out: Vec<String> = stdout.finish().into_iter().collect();
-        let rest_err: Vec<String> = stderr.finish().into_iter().collect();
-        print_lines(&shared, &name, &rest_out, true);
-        print_lines(&shared, &name, &rest_err, false);
+    let mut stdout = LineSplitter::default();
+    let mut stderr = LineSplitter::default();
+    loop {
+        let chunk = tokio::select! {
+            () = cancel.cancelled() => return,
+            chunk = stream.next() => chunk,
+        };
+        let Some(Ok(chunk)) = chunk else { break };
+        let (lines, is_stdout) = match chunk.kind {
+            OutputKind::Stdout => (stdout.push(&chunk.bytes), true),
+            OutputKind::Stderr => (stderr.push(&chunk.bytes), false),
+        };
+        print_lines(&shared, &name, &lines, is_stdout);
     }
+    let rest_out: Vec<String> = stdout.finish().into_iter().collect();
+    let rest_err: Vec<String> = stderr.finish().into_iter().collect();
+    print_lines(&shared, &name, &rest_out, true);
+    print_lines(&shared, &name, &rest_err, false);
 }
 
 fn print_lines(shared: &Shared, name: &str, lines: &[String], is_stdout: bool) {
@@ -644,4 +659,33 @@ async fn follow(
         return engine.attach_output(id, tty).await.ok();
     }
     Some(Box::pin(logs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_is_on_only_when_every_switch_allows_it() {
+        let colored = |ansi, no_color, no_color_env, terminal| {
+            Style::resolve(ansi, no_color, no_color_env, false, false, terminal).color
+        };
+        assert!(colored("always", false, false, false));
+        assert!(colored("auto", false, false, true));
+        assert!(!colored("auto", false, false, false));
+        assert!(!colored("never", false, false, true));
+        assert!(!colored("always", true, false, true));
+        assert!(!colored("always", false, true, true));
+        let style = Style::resolve("never", false, false, true, true, true);
+        assert!(!style.prefix && style.timestamps);
+        assert!(AttachOptions::error_color(false));
+        assert!(!AttachOptions::error_color(true));
+    }
+
+    #[test]
+    fn printed_names_drop_the_project_only_from_default_names() {
+        assert_eq!(printed_name("p", "web", "1", "p-web-1"), "web-1");
+        assert_eq!(printed_name("p", "web", "1", "custom"), "custom");
+        assert_eq!(printed_name("p", "web", "2", "p-web-1"), "p-web-1");
+    }
 }
