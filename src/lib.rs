@@ -3,6 +3,7 @@
 //! the dependency [`graph`], and convergence logic ([`converge`]). `ARCHITECTURE.md` maps the
 //! modules.
 
+pub mod attach;
 pub mod cli;
 pub mod converge;
 pub mod diagnostic;

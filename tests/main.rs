@@ -2,8 +2,9 @@
 
 mod support;
 
+mod attach;
 mod conformance;
-mod hostile;
 mod examples;
-mod up;
+mod hostile;
 mod lifecycle_cmds;
+mod up;

@@ -15,6 +15,7 @@ pub mod events;
 pub mod execute;
 pub mod images;
 pub mod labels;
+pub mod logs;
 pub mod networks;
 pub mod plan;
 pub mod spec;
