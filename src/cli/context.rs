@@ -42,6 +42,11 @@ pub struct Session {
     pub progress: crate::progress::Progress,
     /// Cancelled by the first Ctrl-C.
     pub cancel: tokio_util::sync::CancellationToken,
+    /// Cancelled by the second Ctrl-C.
+    pub force: tokio_util::sync::CancellationToken,
+    /// Whether the second Ctrl-C exits at once with 130 (the default); a command that handles
+    /// [`Session::force`] itself clears it.
+    pub exit_on_force: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -66,12 +71,18 @@ impl Session {
             title,
         );
         let cancel = tokio_util::sync::CancellationToken::new();
-        let on_interrupt = cancel.clone();
+        let force = tokio_util::sync::CancellationToken::new();
+        let exit_on_force = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (on_interrupt, on_force, exits) =
+            (cancel.clone(), force.clone(), exit_on_force.clone());
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 on_interrupt.cancel();
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
+                    on_force.cancel();
+                    if exits.load(std::sync::atomic::Ordering::SeqCst) {
+                        std::process::exit(130);
+                    }
                 }
             }
         });
@@ -79,6 +90,8 @@ impl Session {
             engine,
             progress,
             cancel,
+            force,
+            exit_on_force,
         })
     }
 

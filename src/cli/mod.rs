@@ -3,6 +3,7 @@
 //! Flags and environment variables are resolved once, here, into [`ProjectOptions`] before a
 //! command runs; each command module parses its own arguments, calls the library and renders.
 
+pub mod attached;
 pub mod config;
 pub mod context;
 pub mod down;
@@ -12,11 +13,13 @@ pub mod pause;
 pub mod ps;
 pub mod restart;
 pub mod rm;
+pub mod specs;
 pub mod start;
 pub mod stop;
 pub mod table;
 pub mod target;
 pub mod unpause;
+pub mod up;
 pub mod version;
 
 use std::io::Write;
@@ -80,6 +83,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
+    /// Creates containers for a service.
+    Create(up::CreateArgs),
     /// Stop and remove containers, networks.
     Down(down::DownArgs),
     /// Force stop service containers.
@@ -100,6 +105,10 @@ pub enum Command {
     Stop(stop::StopArgs),
     /// Unpause services.
     Unpause(unpause::UnpauseArgs),
+    /// Create and start containers.
+    Up(up::UpArgs),
+    /// Scale services.
+    Scale(up::ScaleArgs),
     /// Show the berth version information.
     Version(version::VersionArgs),
 }
@@ -146,6 +155,7 @@ impl Cli {
 pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Config(args) => config::run(cli, args),
+        Command::Create(args) => up::create(cli, args),
         Command::Down(args) => down::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
         Command::Ls(args) => ls::run(args),
@@ -156,6 +166,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Start(args) => start::run(cli, args),
         Command::Stop(args) => stop::run(cli, args),
         Command::Unpause(args) => unpause::run(cli, args),
+        Command::Up(args) => up::run(cli, args),
+        Command::Scale(args) => up::scale(cli, args),
         Command::Version(args) => version::run(args),
     }
 }

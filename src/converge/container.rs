@@ -111,7 +111,10 @@ fn default_name(project: &Project, service: &ServiceConfig, number: u32) -> Stri
 }
 
 /// The labels Compose puts on every container of the project, before the per-container ones.
-fn project_labels(context: &ProjectContext<'_>, service: &ServiceConfig) -> HashMap<String, String> {
+fn project_labels(
+    context: &ProjectContext<'_>,
+    service: &ServiceConfig,
+) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = service
         .labels
         .0
@@ -120,14 +123,23 @@ fn project_labels(context: &ProjectContext<'_>, service: &ServiceConfig) -> Hash
         .collect();
     map.insert(labels::PROJECT.to_owned(), context.project.name.clone());
     map.insert(labels::SERVICE.to_owned(), service.name.clone());
-    map.insert(labels::VERSION.to_owned(), labels::COMPOSE_VERSION.to_owned());
+    map.insert(
+        labels::VERSION.to_owned(),
+        labels::COMPOSE_VERSION.to_owned(),
+    );
     map.insert(
         labels::WORKING_DIR.to_owned(),
         context.working_dir.display().to_string(),
     );
-    map.insert(labels::CONFIG_FILES.to_owned(), context.config_files.join(","));
+    map.insert(
+        labels::CONFIG_FILES.to_owned(),
+        context.config_files.join(","),
+    );
     if let Some(files) = context.env_files {
-        let files: Vec<String> = files.iter().map(|file| file.display().to_string()).collect();
+        let files: Vec<String> = files
+            .iter()
+            .map(|file| file.display().to_string())
+            .collect();
         map.insert(labels::ENVIRONMENT_FILE.to_owned(), files.join(","));
     }
     map
@@ -144,7 +156,10 @@ pub fn container_spec(
 ) -> Result<ContainerSpec, SpecError> {
     let project = context.project;
     let mut labels_map = project_labels(context, service);
-    labels_map.insert(labels::CONFIG_HASH.to_owned(), replica.config_hash.to_owned());
+    labels_map.insert(
+        labels::CONFIG_HASH.to_owned(),
+        replica.config_hash.to_owned(),
+    );
     match &replica.one_off {
         Some(one_off) => {
             labels_map.insert(labels::ONEOFF.to_owned(), "True".to_owned());
@@ -152,7 +167,10 @@ pub fn container_spec(
         }
         None => {
             labels_map.insert(labels::ONEOFF.to_owned(), "False".to_owned());
-            labels_map.insert(labels::CONTAINER_NUMBER.to_owned(), replica.number.to_string());
+            labels_map.insert(
+                labels::CONTAINER_NUMBER.to_owned(),
+                replica.number.to_string(),
+            );
         }
     }
     let dependencies: Vec<String> = service
@@ -181,8 +199,7 @@ pub fn container_spec(
     let (exposed_ports, port_bindings) = ports(service)?;
     let (binds, mounts, files) = volumes(context, service, replica)?;
     let links = links(project, service, replica);
-    let (network_mode, networking, extra_networks) =
-        networks(project, service, replica, &links)?;
+    let (network_mode, networking, extra_networks) = networks(project, service, replica, &links)?;
     let (security_opt, unconfined) = security_options(context, service)?;
 
     let healthcheck = service.healthcheck.as_ref().map(|check| {
@@ -195,7 +212,11 @@ pub fn container_spec(
             test: some_vec(test),
             interval: Some(check.interval.map_or(0, |d| d.0)),
             timeout: Some(check.timeout.map_or(0, |d| d.0)),
-            retries: Some(check.retries.map_or(0, |r| i64::try_from(r).unwrap_or(i64::MAX))),
+            retries: Some(
+                check
+                    .retries
+                    .map_or(0, |r| i64::try_from(r).unwrap_or(i64::MAX)),
+            ),
             start_period: Some(check.start_period.map_or(0, |d| d.0)),
             start_interval: check.start_interval.map(|d| d.0),
         }
@@ -350,7 +371,11 @@ fn ports(
     let mut exposed: Vec<String> = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for port in &service.ports {
-        let protocol = if port.protocol.is_empty() { "tcp" } else { &port.protocol };
+        let protocol = if port.protocol.is_empty() {
+            "tcp"
+        } else {
+            &port.protocol
+        };
         let key = format!("{}/{protocol}", port.target);
         if !exposed.contains(&key) {
             exposed.push(key.clone());
@@ -361,12 +386,14 @@ fn ports(
                 format!("ParseAddr({:?}): unable to parse IP", port.host_ip),
             ));
         }
-        bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(
-            PortBinding {
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
                 host_ip: some_string(&port.host_ip),
                 host_port: Some(port.published.clone()),
-            },
-        );
+            });
     }
     for entry in &service.expose.0 {
         let (range, protocol) = entry.split_once('/').unwrap_or((entry, "tcp"));
@@ -398,24 +425,36 @@ fn restart_policy(service: &ServiceConfig) -> RestartPolicy {
         maximum_retry_count: Some(0),
     };
     if !service.restart.is_empty() {
-        let (name, attempts) = service.restart.split_once(':').unwrap_or((&service.restart, "0"));
+        let (name, attempts) = service
+            .restart
+            .split_once(':')
+            .unwrap_or((&service.restart, "0"));
         policy = RestartPolicy {
             name: mode(name),
             maximum_retry_count: Some(attempts.parse().unwrap_or(0)),
         };
     }
-    if let Some(restart) = service.deploy.as_ref().and_then(|deploy| deploy.restart_policy.as_ref()) {
+    if let Some(restart) = service
+        .deploy
+        .as_ref()
+        .and_then(|deploy| deploy.restart_policy.as_ref())
+    {
         policy = RestartPolicy {
             name: mode(&restart.condition),
             maximum_retry_count: Some(
-                restart.max_attempts.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+                restart
+                    .max_attempts
+                    .map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)),
             ),
         };
     }
     policy
 }
 
-#[expect(clippy::cast_possible_truncation, reason = "Go converts float32 CPUs the same way")]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "Go converts float32 CPUs the same way"
+)]
 fn resources(service: &ServiceConfig, host: &mut HostConfig) {
     host.cgroup_parent = some_string(&service.cgroup_parent);
     host.memory = (service.mem_limit.0 != 0).then_some(service.mem_limit.0);
@@ -497,7 +536,10 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
     let mut cdi = Vec::new();
     for device in &service.devices {
         // A fully qualified CDI name (`vendor.com/class=name`) goes through a device request.
-        if device.source == device.target && device.source.contains('=') && device.source.contains('/') {
+        if device.source == device.target
+            && device.source.contains('=')
+            && device.source.contains('/')
+        {
             cdi.push(device.source.clone());
             continue;
         }
@@ -533,8 +575,16 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
             .iter()
             .map(|(name, limit)| ResourcesUlimits {
                 name: Some(name.clone()),
-                soft: Some(if limit.soft != 0 { limit.soft } else { limit.single }),
-                hard: Some(if limit.hard != 0 { limit.hard } else { limit.single }),
+                soft: Some(if limit.soft != 0 {
+                    limit.soft
+                } else {
+                    limit.single
+                }),
+                hard: Some(if limit.hard != 0 {
+                    limit.hard
+                } else {
+                    limit.single
+                }),
             })
             .collect(),
     );
@@ -614,7 +664,10 @@ fn links(project: &Project, service: &ServiceConfig, replica: &ReplicaContext<'_
         if let Some(container) = replica.containers.get(name) {
             links.push(format!("{container}:{alias}"));
             links.push(format!("{container}:{name}-{}", replica.number));
-            links.push(format!("{container}:{}-{name}-{}", project.name, replica.number));
+            links.push(format!(
+                "{container}:{}-{name}-{}",
+                project.name, replica.number
+            ));
         }
     }
     for link in &service.external_links {
@@ -638,7 +691,11 @@ fn networks_by_priority(service: &ServiceConfig) -> Vec<&String> {
     keys
 }
 
-type NetworkSettings = (String, Option<NetworkingConfig>, Vec<(String, EndpointSettings)>);
+type NetworkSettings = (
+    String,
+    Option<NetworkingConfig>,
+    Vec<(String, EndpointSettings)>,
+);
 
 fn networks(
     project: &Project,
@@ -677,7 +734,10 @@ fn networks(
     };
     let mut extra = Vec::new();
     for key in rest {
-        extra.push((name_of(key), endpoint(project, service, replica, key, links)?));
+        extra.push((
+            name_of(key),
+            endpoint(project, service, replica, key, links)?,
+        ));
     }
     Ok((primary_name, Some(config), extra))
 }
@@ -689,8 +749,7 @@ fn endpoint(
     key: &str,
     links: &[String],
 ) -> Result<EndpointSettings, SpecError> {
-    let config: Option<&ServiceNetworkConfig> =
-        service.networks.get(key).and_then(Option::as_ref);
+    let config: Option<&ServiceNetworkConfig> = service.networks.get(key).and_then(Option::as_ref);
     let mut aliases = vec![default_name(project, service, replica.number)];
     if replica.one_off.is_none() {
         aliases.push(service.name.clone());
@@ -704,7 +763,10 @@ fn endpoint(
         ..EndpointSettings::default()
     };
     if let Some(config) = config {
-        for (address, what) in [(&config.ipv4_address, "IPv4"), (&config.ipv6_address, "IPv6")] {
+        for (address, what) in [
+            (&config.ipv4_address, "IPv4"),
+            (&config.ipv6_address, "IPv6"),
+        ] {
             if !address.is_empty() && address.parse::<std::net::IpAddr>().is_err() {
                 return Err(invalid(
                     service,
@@ -718,7 +780,10 @@ fn endpoint(
             .filter(|ip| !ip.is_empty())
             .cloned()
             .collect();
-        if !config.ipv4_address.is_empty() || !config.ipv6_address.is_empty() || !link_local.is_empty() {
+        if !config.ipv4_address.is_empty()
+            || !config.ipv6_address.is_empty()
+            || !link_local.is_empty()
+        {
             settings.ipam_config = Some(EndpointIpamConfig {
                 ipv4_address: some_string(&config.ipv4_address),
                 ipv6_address: some_string(&config.ipv6_address),
@@ -726,7 +791,8 @@ fn endpoint(
             });
         }
         settings.mac_address = some_string(&config.mac_address);
-        let mut driver_opts: HashMap<String, String> = config.driver_opts.0.clone().into_iter().collect();
+        let mut driver_opts: HashMap<String, String> =
+            config.driver_opts.0.clone().into_iter().collect();
         if !config.interface_name.is_empty() {
             driver_opts.insert(
                 "com.docker.network.endpoint.ifname".to_owned(),
@@ -758,7 +824,7 @@ fn volumes(
         .map(|points| {
             points
                 .iter()
-                .filter(|point| point.typ.map(|t| t.to_string()).as_deref() == Some("volume"))
+                .filter(|point| point.typ.as_deref() == Some("volume"))
                 .filter_map(|point| Some((point.destination.clone()?, point.name.clone()?)))
                 .collect()
         })
@@ -795,7 +861,11 @@ fn volumes(
             kind => mounts.push(mount(volume, kind, &volume.source)),
         }
     }
-    if service.use_api_socket && !targets.iter().any(|target| target == "/var/run/docker.sock") {
+    if service.use_api_socket
+        && !targets
+            .iter()
+            .any(|target| target == "/var/run/docker.sock")
+    {
         binds.push("/var/run/docker.sock:/var/run/docker.sock:rw".to_owned());
     }
 
@@ -812,7 +882,10 @@ fn volumes(
             files.push(injection(&target, secret, reference)?);
         } else if !targets.contains(&target) {
             targets.push(target.clone());
-            mounts.push(read_only_bind(&absolute(context.working_dir, &secret.file), &target));
+            mounts.push(read_only_bind(
+                &absolute(context.working_dir, &secret.file),
+                &target,
+            ));
         }
     }
     for (reference, config) in service.configs.iter().filter_map(|reference| {
@@ -827,19 +900,32 @@ fn volumes(
             files.push(injection(&target, config, reference)?);
         } else if !targets.contains(&target) {
             targets.push(target.clone());
-            mounts.push(read_only_bind(&absolute(context.working_dir, &config.file), &target));
+            mounts.push(read_only_bind(
+                &absolute(context.working_dir, &config.file),
+                &target,
+            ));
         }
     }
     Ok((binds, mounts, files))
 }
 
-fn check_file_object(service: &ServiceConfig, object: &FileObjectConfig, kind: &str) -> Result<(), SpecError> {
+fn check_file_object(
+    service: &ServiceConfig,
+    object: &FileObjectConfig,
+    kind: &str,
+) -> Result<(), SpecError> {
     if object.external {
         let singular = kind.trim_end_matches('s');
-        return Err(invalid(service, format!("unsupported external {singular} {}", object.name)));
+        return Err(invalid(
+            service,
+            format!("unsupported external {singular} {}", object.name),
+        ));
     }
     if !object.driver.is_empty() {
-        return Err(invalid(service, format!("Docker Compose does not support {kind}.*.driver")));
+        return Err(invalid(
+            service,
+            format!("Docker Compose does not support {kind}.*.driver"),
+        ));
     }
     if !object.template_driver.is_empty() {
         return Err(invalid(
@@ -984,30 +1070,35 @@ fn sha256_hex(text: &str) -> String {
 /// given or external).
 #[must_use]
 pub fn network_name(context: &ProjectContext<'_>, key: &str) -> String {
-    context
-        .project
-        .networks
-        .get(key)
-        .map_or_else(|| format!("{}_{key}", context.project.name), |network| network.name.clone())
+    context.project.networks.get(key).map_or_else(
+        || format!("{}_{key}", context.project.name),
+        |network| network.name.clone(),
+    )
 }
 
 /// The engine name of volume `key`.
 #[must_use]
 pub fn volume_name(context: &ProjectContext<'_>, key: &str) -> String {
-    context
-        .project
-        .volumes
-        .get(key)
-        .map_or_else(|| format!("{}_{key}", context.project.name), |volume| volume.name.clone())
+    context.project.volumes.get(key).map_or_else(
+        || format!("{}_{key}", context.project.name),
+        |volume| volume.name.clone(),
+    )
 }
 
 /// The network to create for `key`, labelled as Compose labels it (with its config hash).
 #[must_use]
-pub fn network_spec(context: &ProjectContext<'_>, key: &str, network: &NetworkConfig) -> NetworkSpec {
+pub fn network_spec(
+    context: &ProjectContext<'_>,
+    key: &str,
+    network: &NetworkConfig,
+) -> NetworkSpec {
     let mut labels_map: HashMap<String, String> = network.labels.0.clone().into_iter().collect();
     labels_map.insert(labels::PROJECT.to_owned(), context.project.name.clone());
     labels_map.insert(labels::NETWORK.to_owned(), key.to_owned());
-    labels_map.insert(labels::VERSION.to_owned(), labels::COMPOSE_VERSION.to_owned());
+    labels_map.insert(
+        labels::VERSION.to_owned(),
+        labels::COMPOSE_VERSION.to_owned(),
+    );
     labels_map.insert(
         labels::CONFIG_HASH.to_owned(),
         sha256_hex(&crate::output::json_compact(&network.encode(Mode::Json))),
@@ -1050,7 +1141,10 @@ pub fn volume_spec(context: &ProjectContext<'_>, key: &str, volume: &VolumeConfi
     let mut labels_map: HashMap<String, String> = volume.labels.0.clone().into_iter().collect();
     labels_map.insert(labels::PROJECT.to_owned(), context.project.name.clone());
     labels_map.insert(labels::VOLUME.to_owned(), key.to_owned());
-    labels_map.insert(labels::VERSION.to_owned(), labels::COMPOSE_VERSION.to_owned());
+    labels_map.insert(
+        labels::VERSION.to_owned(),
+        labels::COMPOSE_VERSION.to_owned(),
+    );
     let mut hashed = volume.clone();
     if hashed.driver.is_empty() {
         hashed.driver = "local".to_owned();

@@ -30,7 +30,8 @@ pub mod units;
 pub mod volume;
 
 pub use build::{BuildConfig, SshConfig, SshKey};
-pub use codec::{DecodeError, Encode, Mode};
+pub(crate) use codec::Encode;
+pub use codec::{DecodeError, Mode};
 pub use deploy::{
     DeployConfig, DeviceRequest, DiscreteGenericResource, GenericResource, Placement,
     PlacementPreferences, Resource, Resources, RestartPolicy, UpdateConfig,

@@ -1,0 +1,506 @@
+//! `berth up`: take the project from whatever state it is in to running, doing only the work
+//! needed. The images are made present first (nothing is created when one cannot be had), then one
+//! snapshot of what runs is compared with the files ([`crate::converge::reconcile`]) and the plan is
+//! executed in parallel as the dependency graph allows. Without `-d`, the services' output is
+//! multiplexed until they exit or Ctrl-C stops them.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use berth_engine::execute::{ExecuteOptions, execute};
+use berth_engine::{Engine, Event, EventStatus, Reporter};
+use clap::Args;
+use futures_util::future::try_join_all;
+
+use super::Cli;
+use super::context::{Session, block_on};
+use super::target::Target;
+use crate::converge::observed::Observed;
+use crate::converge::reconcile::{self, Desired, Recreate, UpOptions, plan_up};
+use crate::model::Project;
+
+/// Create and start containers.
+#[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag is an independent switch of `up`"
+)]
+pub struct UpArgs {
+    /// Detached mode: run containers in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Wait for services to be running|healthy. Implies detached mode.
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the project to be running|healthy.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait_timeout: u64,
+    /// Stops all containers if any container was stopped.
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Stops all containers if any container exited with failure.
+    #[arg(long)]
+    pub abort_on_container_failure: bool,
+    /// Return the exit code of the selected service container. Implies
+    /// --abort-on-container-exit.
+    #[arg(long, value_name = "SERVICE")]
+    pub exit_code_from: Option<String>,
+    /// Restrict attaching to the specified services.
+    #[arg(long, value_name = "SERVICE")]
+    pub attach: Vec<String>,
+    /// Do not attach (stream logs) to the specified services.
+    #[arg(long, value_name = "SERVICE")]
+    pub no_attach: Vec<String>,
+    /// Automatically attach to log output of dependent services.
+    #[arg(long)]
+    pub attach_dependencies: bool,
+    /// Don't start linked services.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Don't start the services after creating them.
+    #[arg(long)]
+    pub no_start: bool,
+    /// Remove containers for services not defined in the Compose file.
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS")]
+    pub remove_orphans: bool,
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Recreate dependent containers.
+    #[arg(long)]
+    pub always_recreate_deps: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers.
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Use this timeout in seconds for container shutdown when attached or when containers are
+    /// already running.
+    #[arg(short = 't', long, allow_hyphen_values = true)]
+    pub timeout: Option<i32>,
+    /// Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Pull image before running ("always"|"missing"|"never").
+    #[arg(long, value_name = "POLICY", default_value = "policy")]
+    pub pull: String,
+    /// Pull without printing progress information.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Produce monochrome output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't prefix containers' output with the service name.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Show timestamps.
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Assume "yes" as answer to all prompts and run non-interactively.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Services to start (default: all), with their dependencies unless --no-deps.
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+impl UpArgs {
+    /// Compose's flag conflicts (`cmd/compose/up.go validateFlags`), in its words.
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.exit_code_from.is_some() && self.abort_on_container_failure {
+            bail!("--abort-on-container-failure cannot be combined with --exit-code-from");
+        }
+        if self.abort_on_container_exit && self.abort_on_container_failure {
+            bail!("--abort-on-container-failure cannot be combined with --abort-on-container-exit");
+        }
+        if self.wait
+            && (self.abort_on_container_exit
+                || self.exit_code_from.is_some()
+                || !self.attach.is_empty()
+                || self.attach_dependencies)
+        {
+            bail!(
+                "--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies"
+            );
+        }
+        if self.detach
+            && (self.abort_on_container_exit
+                || self.abort_on_container_failure
+                || self.exit_code_from.is_some()
+                || !self.attach.is_empty()
+                || self.attach_dependencies)
+        {
+            bail!(
+                "--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch"
+            );
+        }
+        if self.force_recreate && self.no_recreate {
+            bail!("--force-recreate and --no-recreate are incompatible");
+        }
+        if self.renew_anon_volumes && self.no_recreate {
+            bail!("--no-recreate and --renew-anon-volumes are incompatible");
+        }
+        if self.always_recreate_deps && self.no_recreate {
+            bail!("--always-recreate-deps and --no-recreate are incompatible");
+        }
+        if !matches!(
+            self.pull.as_str(),
+            "always" | "missing" | "never" | "policy" | "build"
+        ) {
+            bail!("invalid --pull option {:?}", self.pull);
+        }
+        Ok(())
+    }
+
+    fn scale(&self, project: &Project) -> anyhow::Result<HashMap<String, u32>> {
+        let mut scale = HashMap::new();
+        for entry in &self.scale {
+            let (service, count) = entry.split_once('=').unwrap_or((entry, ""));
+            let count: u32 = count
+                .parse()
+                .map_err(|_| anyhow::anyhow!("strconv.Atoi: parsing {count:?}: invalid syntax"))?;
+            if !project.services.contains_key(service) {
+                bail!("no such service: {service}: not found");
+            }
+            scale.insert(service.to_owned(), count);
+        }
+        Ok(scale)
+    }
+}
+
+/// Runs `up`.
+///
+/// # Errors
+/// Bad flags, loading, missing images, engine failures.
+pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
+    args.validate()?;
+    let target = Target::load(cli, &args.services)?;
+    let Some(loaded) = &target.loaded else {
+        bail!("no configuration file provided: not found");
+    };
+    let project = &loaded.project;
+    for service in args.services.iter().chain(&args.exit_code_from) {
+        if !project.services.contains_key(service) {
+            bail!("no such service: {service}");
+        }
+    }
+    let scale = args.scale(project)?;
+    let separator = if cli.compatibility { '_' } else { '-' };
+    let detach = args.detach || args.wait;
+    block_on(async {
+        let session = Session::open(cli).await?;
+        let mut options = UpOptions {
+            services: args.services.clone(),
+            recreate: if args.no_recreate {
+                Recreate::Never
+            } else if args.force_recreate || args.renew_anon_volumes {
+                Recreate::Force
+            } else {
+                Recreate::Diverged
+            },
+            recreate_dependencies: if args.no_recreate {
+                Recreate::Never
+            } else if args.always_recreate_deps {
+                Recreate::Force
+            } else {
+                Recreate::Diverged
+            },
+            no_deps: args.no_deps,
+            no_start: args.no_start,
+            renew_anonymous_volumes: args.renew_anon_volumes,
+            remove_orphans: args.remove_orphans,
+            scale,
+            timeout: args.timeout,
+            wait: None,
+            project: project.name.clone(),
+            separator,
+        };
+        let selected = reconcile::selection(project, &options);
+        let image_ids =
+            ensure_images(&session, project, &selected, &args.pull, args.quiet_pull).await?;
+        check_external(&session.engine, project).await?;
+        let observed = Observed::collect(&session.engine, &project.name)
+            .await
+            .context("listing the project's resources")?;
+        if !args.remove_orphans {
+            session.warn_orphans(&target, &observed);
+        }
+        let networks: Vec<(String, String)> = project
+            .networks
+            .iter()
+            .filter(|(_, network)| !network.external)
+            .map(|(key, network)| (key.clone(), network.name.clone()))
+            .collect();
+        let volumes: Vec<(String, String)> = project
+            .volumes
+            .iter()
+            .filter(|(_, volume)| !volume.external)
+            .map(|(key, volume)| (key.clone(), volume.name.clone()))
+            .collect();
+        let hashes: HashMap<String, String> = project
+            .services
+            .values()
+            .map(|service| {
+                (
+                    service.name.clone(),
+                    crate::converge::hash::service_hash(service),
+                )
+            })
+            .collect();
+        let desired = Desired {
+            project,
+            networks: &networks,
+            volumes: &volumes,
+            hashes: &hashes,
+            image_ids: &image_ids,
+        };
+        if args.wait {
+            let deadline = (args.wait_timeout > 0)
+                .then(|| Instant::now() + Duration::from_secs(args.wait_timeout));
+            options.wait = Some(deadline);
+        }
+        let specs = super::specs::ProjectSpecs::new(
+            loaded,
+            &image_ids,
+            &observed,
+            cli.compatibility,
+            args.renew_anon_volumes,
+        );
+        if !detach {
+            return super::attached::run(
+                &session, args, &target, &desired, &observed, &options, &specs, &selected,
+            )
+            .await;
+        }
+        let up = plan_up(&desired, &observed, &options, &specs)?;
+        for name in &up.unchanged {
+            session.progress.event(Event {
+                resource: format!("Container {name}"),
+                status: EventStatus::Done,
+                text: "Running".to_owned(),
+            });
+        }
+        {
+            let outcome = execute(
+                &session.engine,
+                &up.plan,
+                &session.progress,
+                &ExecuteOptions {
+                    cancel: session.cancel.clone(),
+                    ..ExecuteOptions::default()
+                },
+            )
+            .await;
+            session.progress.finish();
+            session.report(&up.plan, &outcome)
+        }
+    })
+}
+
+/// Makes every selected service's image present, pulling as the pull policy says, before
+/// anything is created; returns the local image ID per service (the `image` label).
+async fn ensure_images(
+    session: &Session,
+    project: &Project,
+    selected: &[String],
+    pull_flag: &str,
+    quiet: bool,
+) -> anyhow::Result<HashMap<String, String>> {
+    let lookups = selected.iter().map(|name| async move {
+        let service = &project.services[name.as_str()];
+        let reference = image_reference(project, service);
+        let policy = if pull_flag == "policy" {
+            service.pull_policy.as_str()
+        } else {
+            pull_flag
+        };
+        let present = session.engine.find_image(&reference).await?;
+        // A service that builds is built when its image is missing, not pulled (unless told).
+        let must_pull = policy == "always"
+            || (present.is_none()
+                && !matches!(policy, "never" | "build")
+                && service.build.is_none());
+        if must_pull {
+            let resource = format!("Image {reference}");
+            if !quiet {
+                session.progress.event(Event {
+                    resource: resource.clone(),
+                    status: EventStatus::Working,
+                    text: "Pulling".to_owned(),
+                });
+            }
+            let pulled = session
+                .engine
+                .pull_image(&reference, &service.platform, &|_| {})
+                .await;
+            match pulled {
+                Ok(()) => {
+                    if !quiet {
+                        session.progress.event(Event {
+                            resource,
+                            status: EventStatus::Done,
+                            text: "Pulled".to_owned(),
+                        });
+                    }
+                }
+                Err(error) if present.is_some() => {
+                    session.progress.warning(&format!(
+                        "Warning: pulling {reference} for service {name} failed, using the local image: {error}"
+                    ));
+                }
+                Err(error) => {
+                    session.progress.event(Event {
+                        resource,
+                        status: EventStatus::Error,
+                        text: error.to_string(),
+                    });
+                    bail!(
+                        "service \"{name}\": image \"{reference}\" is not present and could not be pulled: {error}"
+                    );
+                }
+            }
+        } else if present.is_none() {
+            if service.build.is_some() {
+                bail!(
+                    "service \"{name}\": image \"{reference}\" is not built yet; run `berth build {name}` first"
+                );
+            }
+            bail!(
+                "service \"{name}\": image \"{reference}\" is not present and pull policy is \"never\""
+            );
+        }
+        let image = session.engine.find_image(&reference).await?;
+        let id = image.and_then(|image| image.id).unwrap_or_default();
+        Ok::<_, anyhow::Error>((name.clone(), id))
+    });
+    Ok(try_join_all(lookups).await?.into_iter().collect())
+}
+
+/// The image a service runs: its `image:`, or `<project>-<service>` for a service that builds.
+#[must_use]
+pub fn image_reference(project: &Project, service: &crate::model::ServiceConfig) -> String {
+    if service.image.is_empty() {
+        format!("{}-{}", project.name, service.name)
+    } else {
+        service.image.clone()
+    }
+}
+
+/// External networks and volumes must exist; Compose's words when they do not.
+async fn check_external(engine: &Engine, project: &Project) -> anyhow::Result<()> {
+    for network in project.networks.values().filter(|network| network.external) {
+        if let Err(error) = engine.inspect_network(&network.name).await {
+            if error.is_not_found() {
+                bail!(
+                    "network {} declared as external, but could not be found",
+                    network.name
+                );
+            }
+            return Err(error.into());
+        }
+    }
+    for volume in project.volumes.values().filter(|volume| volume.external) {
+        if let Err(error) = engine.inspect_volume(&volume.name).await {
+            if error.is_not_found() {
+                bail!("external volume \"{}\" not found", volume.name);
+            }
+            return Err(error.into());
+        }
+    }
+    Ok(())
+}
+
+/// Creates containers for a service.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Pull image before running ("always"|"missing"|"never").
+    #[arg(long, value_name = "POLICY", default_value = "policy")]
+    pub pull: String,
+    /// Pull without printing progress information.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Remove containers for services not defined in the Compose file.
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS")]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances.
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Assume "yes" as answer to all prompts and run non-interactively.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Services to create (default: all).
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+/// Scale services.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Don't start linked services.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// `SERVICE=REPLICAS` pairs.
+    #[arg(value_name = "SERVICE=REPLICAS", required = true)]
+    pub scale: Vec<String>,
+}
+
+/// `up`'s flags at their defaults, as a base for `create` and `scale`.
+fn default_up() -> UpArgs {
+    use clap::{Args as _, FromArgMatches as _};
+    let command = UpArgs::augment_args(clap::Command::new("up"));
+    let matches = command
+        .try_get_matches_from(["up"])
+        .expect("up parses with no arguments");
+    UpArgs::from_arg_matches(&matches).expect("defaults bind")
+}
+
+/// Runs `create`: `up --no-start`, detached.
+///
+/// # Errors
+/// As `up`.
+pub fn create(cli: &Cli, args: &CreateArgs) -> anyhow::Result<i32> {
+    let up = UpArgs {
+        detach: true,
+        no_start: true,
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        pull: args.pull.clone(),
+        quiet_pull: args.quiet_pull,
+        remove_orphans: args.remove_orphans,
+        scale: args.scale.clone(),
+        yes: args.yes,
+        services: args.services.clone(),
+        ..default_up()
+    };
+    run(cli, &up)
+}
+
+/// Runs `scale`: `up -d` of the named services with their new replica counts.
+///
+/// # Errors
+/// A malformed pair, an unknown service, or as `up`.
+pub fn scale(cli: &Cli, args: &ScaleArgs) -> anyhow::Result<i32> {
+    let mut services = Vec::new();
+    for pair in &args.scale {
+        let Some((service, _)) = pair.split_once('=') else {
+            bail!("invalid scale specifier: {pair}");
+        };
+        services.push(service.to_owned());
+    }
+    let up = UpArgs {
+        detach: true,
+        no_deps: args.no_deps,
+        scale: args.scale.clone(),
+        services,
+        ..default_up()
+    };
+    run(cli, &up)
+}
