@@ -7,4 +7,5 @@ mod conformance;
 mod examples;
 mod hostile;
 mod lifecycle_cmds;
+mod spec;
 mod up;

@@ -308,6 +308,8 @@ async fn ensure_images(
     pull_flag: &str,
     quiet: bool,
 ) -> anyhow::Result<HashMap<String, String>> {
+    let present_ids = session.engine.image_ids_by_tag().await?;
+    let present_ids = &present_ids;
     let lookups = selected.iter().map(|name| async move {
         let service = &project.services[name.as_str()];
         let reference = image_reference(project, service);
@@ -316,7 +318,19 @@ async fn ensure_images(
         } else {
             pull_flag
         };
-        let present = session.engine.find_image(&reference).await?;
+        let tagged = if reference.rsplit('/').next().is_some_and(|last| last.contains(':'))
+            || reference.contains('@')
+        {
+            reference.clone()
+        } else {
+            format!("{reference}:latest")
+        };
+        // One list call answers for tagged references; anything else is inspected.
+        let listed = present_ids.get(&tagged).cloned();
+        let present = match &listed {
+            Some(_) => Some(()),
+            None => session.engine.find_image(&reference).await?.map(drop),
+        };
         // A service that builds is built when its image is missing, not pulled (unless told).
         let must_pull = policy == "always"
             || (present.is_none()
@@ -371,8 +385,15 @@ async fn ensure_images(
                 "service \"{name}\": image \"{reference}\" is not present and pull policy is \"never\""
             );
         }
-        let image = session.engine.find_image(&reference).await?;
-        let id = image.and_then(|image| image.id).unwrap_or_default();
+        let id = match listed {
+            Some(id) if !must_pull => id,
+            _ => session
+                .engine
+                .find_image(&reference)
+                .await?
+                .and_then(|image| image.id)
+                .unwrap_or_default(),
+        };
         Ok::<_, anyhow::Error>((name.clone(), id))
     });
     Ok(try_join_all(lookups).await?.into_iter().collect())

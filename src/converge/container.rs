@@ -278,8 +278,8 @@ pub fn container_spec(
         annotations: some_map(service.annotations.0.clone()),
         binds: some_vec(binds),
         mounts: some_vec(mounts),
-        cap_add: some_vec(service.cap_add.clone()),
-        cap_drop: some_vec(service.cap_drop.clone()),
+        cap_add: some_vec(capabilities(&service.cap_add)),
+        cap_drop: some_vec(capabilities(&service.cap_drop)),
         network_mode: Some(network_mode),
         init: service.init,
         ipc_mode: resolve_namespace(&service.ipc),
@@ -290,13 +290,14 @@ pub fn container_spec(
         restart_policy: Some(restart_policy(service)),
         shm_size: (service.shm_size.0 != 0).then_some(service.shm_size.0),
         sysctls: some_map(service.sysctls.0.clone()),
-        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        // Compose always sends both, empty or not.
+        port_bindings: Some(port_bindings),
         volume_driver: some_string(&service.volume_driver),
         volumes_from: some_vec(volumes_from(service, replica)),
         dns: some_vec(dns),
         dns_search: some_vec(service.dns_search.0.clone()),
         dns_options: some_vec(service.dns_opt.clone()),
-        extra_hosts: some_vec(extra_hosts),
+        extra_hosts: Some(extra_hosts),
         security_opt: some_vec(security_opt),
         storage_opt: some_map(service.storage_opt.clone()),
         userns_mode: some_string(&service.userns_mode),
@@ -356,6 +357,22 @@ pub fn container_spec(
     })
 }
 
+/// Capabilities as Docker's client sends them from API 1.40 on: upper case with the `CAP_`
+/// prefix, `ALL` as is.
+fn capabilities(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            let upper = name.to_uppercase();
+            if upper == "ALL" || upper.starts_with("CAP_") {
+                upper
+            } else {
+                format!("CAP_{upper}")
+            }
+        })
+        .collect()
+}
+
 /// The container a `service:` reference (or a bare service name) resolves to.
 fn target_container<'a>(replica: &'a ReplicaContext<'_>, service: &'a str) -> &'a str {
     replica
@@ -395,17 +412,10 @@ fn ports(
                 host_port: Some(port.published.clone()),
             });
     }
+    // Compose passes `expose` entries through as written (`9000`, `9100-9101/tcp`).
     for entry in &service.expose.0 {
-        let (range, protocol) = entry.split_once('/').unwrap_or((entry, "tcp"));
-        let (start, end) = range.split_once('-').unwrap_or((range, range));
-        let (Ok(start), Ok(end)) = (start.parse::<u32>(), end.parse::<u32>()) else {
-            return Err(invalid(service, format!("invalid port range: {entry}")));
-        };
-        for port in start..=end {
-            let key = format!("{port}/{protocol}");
-            if !exposed.contains(&key) {
-                exposed.push(key);
-            }
+        if !exposed.contains(entry) {
+            exposed.push(entry.clone());
         }
     }
     Ok((exposed, bindings))
@@ -780,16 +790,12 @@ fn endpoint(
             .filter(|ip| !ip.is_empty())
             .cloned()
             .collect();
-        if !config.ipv4_address.is_empty()
-            || !config.ipv6_address.is_empty()
-            || !link_local.is_empty()
-        {
-            settings.ipam_config = Some(EndpointIpamConfig {
-                ipv4_address: some_string(&config.ipv4_address),
-                ipv6_address: some_string(&config.ipv6_address),
-                link_local_ips: some_vec(link_local),
-            });
-        }
+        // Compose always sends an IPAM block for a configured endpoint, empty or not.
+        settings.ipam_config = Some(EndpointIpamConfig {
+            ipv4_address: some_string(&config.ipv4_address),
+            ipv6_address: some_string(&config.ipv6_address),
+            link_local_ips: some_vec(link_local),
+        });
         settings.mac_address = some_string(&config.mac_address);
         let mut driver_opts: HashMap<String, String> =
             config.driver_opts.0.clone().into_iter().collect();
@@ -879,6 +885,7 @@ fn volumes(
         let target = file_target("/run/secrets/", &reference.source, &reference.target);
         check_file_object(service, secret, "secrets")?;
         if !secret.environment.is_empty() || !secret.content.is_empty() {
+            refuse_read_only(service, "secret", secret)?;
             files.push(injection(&target, secret, reference)?);
         } else if !targets.contains(&target) {
             targets.push(target.clone());
@@ -897,13 +904,14 @@ fn volumes(
         let target = file_target("/", &reference.source, &reference.target);
         check_file_object(service, config, "configs")?;
         if !config.environment.is_empty() || !config.content.is_empty() {
+            refuse_read_only(service, "config", config)?;
             files.push(injection(&target, config, reference)?);
         } else if !targets.contains(&target) {
             targets.push(target.clone());
-            mounts.push(read_only_bind(
-                &absolute(context.working_dir, &config.file),
-                &target,
-            ));
+            let mut bind = read_only_bind(&absolute(context.working_dir, &config.file), &target);
+            // Compose builds config mounts without bind options, secret mounts with them.
+            bind.bind_options = None;
+            mounts.push(bind);
         }
     }
     Ok((binds, mounts, files))
@@ -931,6 +939,24 @@ fn check_file_object(
         return Err(invalid(
             service,
             format!("Docker Compose does not support {kind}.*.template_driver"),
+        ));
+    }
+    Ok(())
+}
+
+/// Compose cannot write a secret or config into a read-only root file system, and says so.
+fn refuse_read_only(
+    service: &ServiceConfig,
+    kind: &str,
+    object: &FileObjectConfig,
+) -> Result<(), SpecError> {
+    if service.read_only {
+        return Err(invalid(
+            service,
+            format!(
+                "cannot create {kind} {:?} in read-only service {}: `file` is the sole supported option",
+                object.name, service.name
+            ),
         ));
     }
     Ok(())

@@ -1,7 +1,9 @@
 //! Images: inspect (to learn whether an image is present, and its ID) and remove.
 
 use bollard::models::ImageInspect;
-use bollard::query_parameters::{CreateImageOptions, RemoveImageOptions};
+use std::collections::HashMap;
+
+use bollard::query_parameters::{CreateImageOptions, ListImagesOptions, RemoveImageOptions};
 use futures_util::StreamExt;
 
 use crate::Engine;
@@ -23,6 +25,25 @@ impl Engine {
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// Every tagged image present, by each of its tags (`name:tag`), with its ID: one request
+    /// answers "is it here, and which ID" for all of a project's services.
+    ///
+    /// # Errors
+    /// Transport or daemon errors.
+    pub async fn image_ids_by_tag(&self) -> Result<HashMap<String, String>> {
+        let images = self
+            .docker
+            .list_images(Some(ListImagesOptions::default()))
+            .await?;
+        let mut ids = HashMap::new();
+        for image in images {
+            for tag in image.repo_tags {
+                ids.insert(tag, image.id.clone());
+            }
+        }
+        Ok(ids)
     }
 
     /// Pulls `reference` (a tag defaults to `latest`), following the daemon's progress stream to
