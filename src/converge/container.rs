@@ -10,8 +10,8 @@ use berth_engine::models::{
     ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest, EndpointIpamConfig,
     EndpointSettings, HealthConfig, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, Mount,
     MountBindOptions, MountTmpfsOptions, MountVolumeOptions, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
-    ThrottleDevice, VolumeCreateRequest,
+    NetworkingConfig, PortBinding, PortMap, ResourcesBlkioWeightDevice, ResourcesUlimits,
+    RestartPolicy, ThrottleDevice, VolumeCreateRequest,
 };
 use berth_engine::{ContainerSpec, FileInjection, NetworkSpec, VolumeSpec, labels};
 use serde::de::DeserializeOwned;
@@ -382,11 +382,9 @@ fn target_container<'a>(replica: &'a ReplicaContext<'_>, service: &'a str) -> &'
 }
 
 /// Exposed ports (`80/tcp`, ranges of `expose` expanded) and port bindings.
-fn ports(
-    service: &ServiceConfig,
-) -> Result<(Vec<String>, HashMap<String, Option<Vec<PortBinding>>>), SpecError> {
+fn ports(service: &ServiceConfig) -> Result<(Vec<String>, PortMap), SpecError> {
     let mut exposed: Vec<String> = Vec::new();
-    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    let mut bindings: PortMap = HashMap::new();
     for port in &service.ports {
         let protocol = if port.protocol.is_empty() {
             "tcp"

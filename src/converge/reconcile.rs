@@ -538,13 +538,14 @@ pub fn plan_up(
         }
 
         // New replicas take numbers after the highest existing one; gaps stay.
-        let mut next = existing
+        let first = existing
             .iter()
             .map(|container| container.number())
             .max()
             .unwrap_or(0)
             + 1;
-        for _ in keep.len()..wanted as usize {
+        let missing = u32::try_from((wanted as usize).saturating_sub(keep.len())).unwrap_or(0);
+        for next in first..first + missing {
             let name = container_name(&options.project, service, next, options.separator);
             let replica = Replica {
                 name: name.clone(),
@@ -569,7 +570,6 @@ pub fn plan_up(
                 .or_default()
                 .push((name.clone(), Start::After(create)));
             up.containers.push((name, service_name.clone()));
-            next += 1;
         }
         created.insert(service_name.clone(), service_created);
     }

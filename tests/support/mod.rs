@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The image tests run: busybox with every applet linked, `CMD ["sh"]`.
-pub const IMAGE: &str = "berth-test/busybox:local";
+pub(crate) const IMAGE: &str = "berth-test/busybox:local";
 
 /// Makes [`IMAGE`] once per test run.
-pub fn ensure_image() {
+pub(crate) fn ensure_image() {
     static MADE: OnceLock<()> = OnceLock::new();
     MADE.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/make-image.sh");
@@ -37,22 +37,22 @@ pub fn ensure_image() {
 }
 
 /// The berth binary under test.
-pub fn berth_binary() -> &'static str {
+pub(crate) fn berth_binary() -> &'static str {
     env!("CARGO_BIN_EXE_berth")
 }
 
 /// A project owned by one test.
-pub struct TestProject {
+pub(crate) struct TestProject {
     /// Project name (`berthtest-<test>`), unique per test.
-    pub name: String,
+    pub(crate) name: String,
     /// Its directory, holding `compose.yaml`.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl TestProject {
     /// A project named after the test, with `compose` as its `compose.yaml` (`${IMAGE}` replaced
     /// by the test image). Leftovers of an earlier run of the same test are removed first.
-    pub fn new(test: &str, compose: &str) -> Self {
+    pub(crate) fn new(test: &str, compose: &str) -> Self {
         ensure_image();
         let name = format!("berthtest-{test}");
         let dir = std::env::temp_dir().join(format!("berth-tests/{name}"));
@@ -65,7 +65,7 @@ impl TestProject {
     }
 
     /// Replaces `compose.yaml`.
-    pub fn write(&self, compose: &str) {
+    pub(crate) fn write(&self, compose: &str) {
         std::fs::write(
             self.dir.join("compose.yaml"),
             compose.replace("${IMAGE}", IMAGE),
@@ -74,17 +74,17 @@ impl TestProject {
     }
 
     /// Runs berth in the project directory with `-p <name>`.
-    pub fn berth(&self, args: &[&str]) -> Output {
+    pub(crate) fn berth(&self, args: &[&str]) -> Output {
         self.command(berth_binary(), &[], args)
     }
 
     /// Runs berth with extra environment.
-    pub fn berth_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+    pub(crate) fn berth_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         self.command(berth_binary(), env, args)
     }
 
     /// Runs `docker compose` (the oracle) in the project directory with `-p <name>`.
-    pub fn compose(&self, args: &[&str]) -> Output {
+    pub(crate) fn compose(&self, args: &[&str]) -> Output {
         let mut full = vec!["compose"];
         full.extend_from_slice(args);
         self.command("docker", &[], &full)
@@ -110,7 +110,7 @@ impl TestProject {
     }
 
     /// Runs berth and asserts success; returns stderr.
-    pub fn berth_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn berth_ok(&self, args: &[&str]) -> String {
         let output = self.berth(args);
         assert!(
             output.status.success(),
@@ -123,7 +123,7 @@ impl TestProject {
     }
 
     /// Runs `docker compose` and asserts success.
-    pub fn compose_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn compose_ok(&self, args: &[&str]) -> String {
         let output = self.compose(args);
         assert!(
             output.status.success(),
@@ -134,7 +134,7 @@ impl TestProject {
     }
 
     /// Inspections of the project's containers (all states), sorted by name.
-    pub fn containers(&self) -> Vec<Value> {
+    pub(crate) fn containers(&self) -> Vec<Value> {
         let ids = docker(&[
             "ps",
             "-aq",
@@ -154,19 +154,19 @@ impl TestProject {
     }
 
     /// The inspection of container `name` (without the leading `/`), if it exists.
-    pub fn container(&self, name: &str) -> Option<Value> {
+    pub(crate) fn container(&self, name: &str) -> Option<Value> {
         self.containers()
             .into_iter()
             .find(|container| container["Name"].as_str() == Some(&format!("/{name}")))
     }
 
     /// Names of the project's networks.
-    pub fn networks(&self) -> Vec<String> {
+    pub(crate) fn networks(&self) -> Vec<String> {
         self.labelled("network")
     }
 
     /// Names of the project's volumes.
-    pub fn volumes(&self) -> Vec<String> {
+    pub(crate) fn volumes(&self) -> Vec<String> {
         self.labelled("volume")
     }
 
@@ -196,7 +196,7 @@ impl TestProject {
     }
 
     /// Removes everything labelled with the project: containers, networks, volumes.
-    pub fn clean(&self) {
+    pub(crate) fn clean(&self) {
         let filter = format!("label=com.docker.compose.project={}", self.name);
         let ids = docker(&["ps", "-aq", "--filter", &filter]);
         let ids: Vec<&str> = ids.split_whitespace().collect();
@@ -225,7 +225,7 @@ impl Drop for TestProject {
 }
 
 /// Runs `docker` and returns stdout (empty on failure).
-pub fn docker(args: &[&str]) -> String {
+pub(crate) fn docker(args: &[&str]) -> String {
     let output = Command::new("docker")
         .args(args)
         .output()
@@ -234,7 +234,7 @@ pub fn docker(args: &[&str]) -> String {
 }
 
 /// Polls `check` until it holds or `timeout` passes; returns whether it held.
-pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if check() {
@@ -248,12 +248,12 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 }
 
 /// A container's state word.
-pub fn state(container: &Value) -> &str {
+pub(crate) fn state(container: &Value) -> &str {
     container["State"]["Status"].as_str().unwrap_or_default()
 }
 
 /// A container's label.
-pub fn label<'a>(container: &'a Value, key: &str) -> &'a str {
+pub(crate) fn label<'a>(container: &'a Value, key: &str) -> &'a str {
     container["Config"]["Labels"][key]
         .as_str()
         .unwrap_or_default()
