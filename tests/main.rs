@@ -3,6 +3,7 @@
 mod support;
 
 mod attach;
+mod attached;
 mod conformance;
 mod examples;
 mod hostile;
