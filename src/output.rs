@@ -176,7 +176,10 @@ fn write_yaml_seq(
     }
 }
 
-fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize) {
+/// Writes `value` as the value of a mapping entry whose key is at `depth` and already written
+/// with its colon: nested collections on the next lines, `indent` deeper, scalars on the key's
+/// line.
+pub(crate) fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
@@ -193,11 +196,37 @@ fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize
     }
 }
 
+/// Writes the key of a block mapping entry at `depth`, with its colon; the value follows with
+/// [`write_yaml_child`] (or [`write_yaml_str_child`]) at the same `depth`.
+pub(crate) fn write_yaml_key(out: &mut String, key: &str, depth: usize) {
+    pad(out, depth);
+    write_yaml_string(out, key);
+    out.push(':');
+}
+
+/// [`write_yaml_child`] for a string, without building a [`Value`] for it.
+pub(crate) fn write_yaml_str_child(out: &mut String, text: &str, indent: usize, depth: usize) {
+    out.push(' ');
+    write_yaml_str_inline(out, text, depth + indent);
+}
+
+/// Writes the start of a block mapping below a key at `depth` whose entries follow (`empty`
+/// false) or an empty mapping `{}` (`empty` true), as [`write_yaml_child`] writes a mapping.
+pub(crate) fn write_yaml_map_start(out: &mut String, empty: bool) {
+    out.push_str(if empty { " {}\n" } else { "\n" });
+}
+
 fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
-    if let Value::String(text) = value
-        && text.contains('\n')
-        && !text.chars().any(|c| c != '\n' && c.is_control())
-    {
+    if let Value::String(text) = value {
+        write_yaml_str_inline(out, text, depth);
+        return;
+    }
+    write_yaml_scalar(out, value);
+    out.push('\n');
+}
+
+fn write_yaml_str_inline(out: &mut String, text: &str, depth: usize) {
+    if text.contains('\n') && !text.chars().any(|c| c != '\n' && c.is_control()) {
         // Literal block, as go-yaml writes multi-line strings.
         let chomp = if text.ends_with('\n') { "" } else { "-" };
         let lead = if text.starts_with(' ') { "2" } else { "" };
@@ -212,7 +241,7 @@ fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
         }
         return;
     }
-    write_yaml_scalar(out, value);
+    write_yaml_string(out, text);
     out.push('\n');
 }
 

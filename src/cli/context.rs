@@ -83,7 +83,11 @@ impl Session {
     }
 
     /// Warns about containers of services the files no longer define, as Compose words it.
-    pub fn warn_orphans(&self, target: &super::target::Target, observed: &crate::converge::observed::Observed) {
+    pub fn warn_orphans(
+        &self,
+        target: &super::target::Target,
+        observed: &crate::converge::observed::Observed,
+    ) {
         let Some(loaded) = &target.loaded else { return };
         if std::env::var("COMPOSE_IGNORE_ORPHANS").is_ok_and(|value| is_true(&value)) {
             return;

@@ -18,7 +18,11 @@ impl Mode {
     /// From `--progress`.
     #[must_use]
     pub fn from_flag(flag: Option<&str>) -> Self {
-        if flag == Some("quiet") { Self::Quiet } else { Self::Plain }
+        if flag == Some("quiet") {
+            Self::Quiet
+        } else {
+            Self::Plain
+        }
     }
 }
 
