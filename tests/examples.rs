@@ -14,18 +14,36 @@ fn the_hello_example_comes_up_serves_and_goes_down() {
         .arg(root.join("examples/make-image.sh"))
         .output()
         .expect("sh runs");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     // An owner for the teardown, whatever happens below.
     let project = TestProject::new("example-hello", "services: {}\n");
     let file = root.join("examples/hello/compose.yaml");
     let file = file.to_str().expect("UTF-8 path");
     let port = "18381";
     let up = Command::new(berth_binary())
-        .args(["-p", &project.name, "-f", file, "up", "-d", "--wait", "--wait-timeout", "60"])
+        .args([
+            "-p",
+            &project.name,
+            "-f",
+            file,
+            "up",
+            "-d",
+            "--wait",
+            "--wait-timeout",
+            "60",
+        ])
         .env("HELLO_PORT", port)
         .output()
         .expect("berth runs");
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", 18381)).expect("web listens");
     stream
         .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
@@ -37,7 +55,11 @@ fn the_hello_example_comes_up_serves_and_goes_down() {
         .args(["-p", &project.name, "-f", file, "down", "-v"])
         .output()
         .expect("berth runs");
-    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
     assert!(project.containers().is_empty());
     assert!(project.volumes().is_empty());
 }

@@ -3,7 +3,7 @@
 mod support;
 
 mod conformance;
-mod hostile;
 mod examples;
-mod up;
+mod hostile;
 mod lifecycle_cmds;
+mod up;
