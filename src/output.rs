@@ -123,7 +123,13 @@ pub fn yaml(value: &Value, indent: usize) -> String {
 }
 
 fn pad(out: &mut String, depth: usize) {
-    out.extend(std::iter::repeat_n(' ', depth));
+    const SPACES: &str = "                                                                ";
+    let mut left = depth;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
+    }
 }
 
 /// Writes `map` at `depth`; `inline_first` leaves out the first entry's indentation, for a
@@ -176,7 +182,10 @@ fn write_yaml_seq(
     }
 }
 
-fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize) {
+/// Writes `value` as the value of a mapping entry whose key is at `depth` and already written
+/// with its colon: nested collections on the next lines, `indent` deeper, scalars on the key's
+/// line.
+pub(crate) fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
@@ -193,11 +202,37 @@ fn write_yaml_child(out: &mut String, value: &Value, indent: usize, depth: usize
     }
 }
 
+/// Writes the key of a block mapping entry at `depth`, with its colon; the value follows with
+/// [`write_yaml_child`] (or [`write_yaml_str_child`]) at the same `depth`.
+pub(crate) fn write_yaml_key(out: &mut String, key: &str, depth: usize) {
+    pad(out, depth);
+    write_yaml_string(out, key);
+    out.push(':');
+}
+
+/// [`write_yaml_child`] for a string, without building a [`Value`] for it.
+pub(crate) fn write_yaml_str_child(out: &mut String, text: &str, indent: usize, depth: usize) {
+    out.push(' ');
+    write_yaml_str_inline(out, text, depth + indent);
+}
+
+/// Writes the start of a block mapping below a key at `depth` whose entries follow (`empty`
+/// false) or an empty mapping `{}` (`empty` true), as [`write_yaml_child`] writes a mapping.
+pub(crate) fn write_yaml_map_start(out: &mut String, empty: bool) {
+    out.push_str(if empty { " {}\n" } else { "\n" });
+}
+
 fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
-    if let Value::String(text) = value
-        && text.contains('\n')
-        && !text.chars().any(|c| c != '\n' && c.is_control())
-    {
+    if let Value::String(text) = value {
+        write_yaml_str_inline(out, text, depth);
+        return;
+    }
+    write_yaml_scalar(out, value);
+    out.push('\n');
+}
+
+fn write_yaml_str_inline(out: &mut String, text: &str, depth: usize) {
+    if text.contains('\n') && !text.chars().any(|c| c != '\n' && c.is_control()) {
         // Literal block, as go-yaml writes multi-line strings.
         let chomp = if text.ends_with('\n') { "" } else { "-" };
         let lead = if text.starts_with(' ') { "2" } else { "" };
@@ -212,7 +247,7 @@ fn write_yaml_scalar_inline(out: &mut String, value: &Value, depth: usize) {
         }
         return;
     }
-    write_yaml_scalar(out, value);
+    write_yaml_string(out, text);
     out.push('\n');
 }
 
@@ -259,6 +294,14 @@ const RESERVED_WORDS: [&str; 14] = [
 ];
 
 fn needs_quotes(text: &str) -> bool {
+    if text.is_ascii() {
+        return ascii_needs_quotes(text.as_bytes());
+    }
+    general_needs_quotes(text)
+}
+
+/// [`needs_quotes`] for any text.
+fn general_needs_quotes(text: &str) -> bool {
     let (Some(first), Some(last)) = (text.chars().next(), text.chars().next_back()) else {
         return true;
     };
@@ -296,6 +339,53 @@ fn needs_quotes(text: &str) -> bool {
         } else {
             text.chars().any(|c| c.is_control() || c == '\u{feff}')
         }
+}
+
+/// [`needs_quotes`] for ASCII text, in one pass over the bytes: `config` writes tens of
+/// thousands of keys and values, nearly all plain ASCII words.
+fn ascii_needs_quotes(bytes: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return true;
+    };
+    // Leading or trailing space; other ASCII white space is a control character, quoted below.
+    if first == b' ' || last == b' ' || last == b':' {
+        return true;
+    }
+    if bytes.len() <= 5 {
+        let text = std::str::from_utf8(bytes).unwrap_or_default();
+        if RESERVED_WORDS
+            .iter()
+            .any(|word| word.eq_ignore_ascii_case(text))
+        {
+            return true;
+        }
+    }
+    // A number can only start with a sign, a digit, `.`, `_` or an exponent mark.
+    if matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.' | b'_' | b'e' | b'E')
+        && looks_numeric(std::str::from_utf8(bytes).unwrap_or_default())
+    {
+        return true;
+    }
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) {
+        // `-` and `?` and `:` are fine when followed by a non-space, except alone.
+        let indicator_ok =
+            matches!(first, b'-' | b'?' | b':') && bytes.get(1).is_some_and(|&c| c != b' ');
+        if !indicator_ok {
+            return true;
+        }
+    }
+    // `: ` and ` #` read as a mapping value and a comment.
+    let mut previous = 0u8;
+    for &byte in bytes {
+        if byte.is_ascii_control()
+            || (previous == b':' && byte == b' ')
+            || (previous == b' ' && byte == b'#')
+        {
+            return true;
+        }
+        previous = byte;
+    }
+    false
 }
 
 fn looks_numeric(text: &str) -> bool {
@@ -363,5 +453,97 @@ mod tests {
             yaml(&value, 2),
             "ports:\n  - target: 80\n    published: \"8080\"\n"
         );
+    }
+
+    #[test]
+    fn the_ascii_quoting_test_agrees_with_the_general_one() {
+        let words = [
+            "",
+            " ",
+            "a",
+            "abc",
+            "a b",
+            " a",
+            "a ",
+            "a:",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "#a",
+            "-",
+            "-a",
+            "- a",
+            "?",
+            "?a",
+            ":",
+            ":a",
+            ",",
+            "[a",
+            "{",
+            "&a",
+            "*a",
+            "!a",
+            "|",
+            ">",
+            "'a",
+            "\"a",
+            "%a",
+            "@a",
+            "`a",
+            "true",
+            "True",
+            "YES",
+            "n",
+            "No",
+            "off",
+            "null",
+            "~",
+            ".inf",
+            "-.Inf",
+            "+.inf",
+            ".nan",
+            "nulls",
+            "1",
+            "-1",
+            "+1",
+            "0x1F",
+            "0o7",
+            "0b1",
+            "1_000",
+            "1.5",
+            "1e5",
+            "e5",
+            "E",
+            ".",
+            "_",
+            "_1",
+            "+",
+            "-.",
+            "1.2.3",
+            "2024-01-01",
+            "12:30",
+            "a\tb",
+            "\ta",
+            "a\n",
+            "\u{7f}",
+            "a\rb",
+            "x\u{b}",
+            "busybox:local",
+            "bench-svc-0001",
+            "${VAR}",
+            "8080:80",
+            "/data",
+            "./dir",
+            "a=b",
+            "echo hello",
+        ];
+        for word in words {
+            assert_eq!(
+                ascii_needs_quotes(word.as_bytes()),
+                general_needs_quotes(word),
+                "{word:?}"
+            );
+        }
     }
 }

@@ -204,7 +204,7 @@ pub fn run(cli: &Cli, args: &ConfigArgs) -> anyhow::Result<i32> {
     } else {
         let content = match args.format.as_deref().unwrap_or("yaml") {
             "json" => output::json_pretty(&project.to_json_value(), "  "),
-            _ => output::yaml(&project.to_yaml_value(), 2),
+            _ => project.to_yaml(),
         };
         // Compose escapes every `$` so that the output loads back to the same project.
         let content = content.replace('$', "$$");

@@ -278,6 +278,12 @@ pub(crate) trait Encode {
     fn encode(&self, mode: Mode) -> Value;
     /// Go's `omitempty` test for this value.
     fn is_empty(&self, mode: Mode) -> bool;
+    /// Writes `self.encode(Mode::Yaml)` as YAML, as the value of a mapping entry whose key is
+    /// at `depth` (see [`crate::output::write_yaml_child`]). The types `config` prints most
+    /// write straight from the model, without building the [`Value`].
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        crate::output::write_yaml_child(out, &self.encode(Mode::Yaml), indent, depth);
+    }
 }
 
 pub(crate) use crate::go::type_name as go_type;
@@ -399,6 +405,9 @@ impl Encode for String {
     }
     fn is_empty(&self, _mode: Mode) -> bool {
         str::is_empty(self)
+    }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        crate::output::write_yaml_str_child(out, self, indent, depth);
     }
 }
 
@@ -557,6 +566,12 @@ impl<T: Encode> Encode for Option<T> {
     fn is_empty(&self, _mode: Mode) -> bool {
         self.is_none()
     }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        match self {
+            Some(inner) => inner.write_yaml(out, indent, depth),
+            None => crate::output::write_yaml_child(out, &Value::Null, indent, depth),
+        }
+    }
 }
 
 impl<T: Decode> Decode for Vec<T> {
@@ -610,6 +625,32 @@ impl<T: Encode> Encode for IndexMap<String, T> {
     }
     fn is_empty(&self, _mode: Mode) -> bool {
         IndexMap::is_empty(self)
+    }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        let mut entries: Vec<(&String, &T)> = self.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        write_yaml_entries(out, entries, indent, depth);
+    }
+}
+
+/// Writes a mapping of already ordered entries as [`Encode::write_yaml`] does.
+pub(crate) fn write_yaml_entries<'a, T: Encode + 'a>(
+    out: &mut String,
+    entries: impl IntoIterator<Item = (&'a String, &'a T)>,
+    indent: usize,
+    depth: usize,
+) {
+    let mut empty = true;
+    for (key, item) in entries {
+        if empty {
+            crate::output::write_yaml_map_start(out, false);
+            empty = false;
+        }
+        crate::output::write_yaml_key(out, key, depth + indent);
+        item.write_yaml(out, indent, depth + indent);
+    }
+    if empty {
+        crate::output::write_yaml_map_start(out, true);
     }
 }
 
@@ -701,6 +742,37 @@ macro_rules! compose_struct {
                     }
                 )?
                 $crate::loader::tree::Value::Object(map)
+            }
+
+            fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+                let mode = $crate::model::codec::Mode::Yaml;
+                let mut empty = true;
+                $(
+                    let policy = compose_struct!(@policy $($policy)?);
+                    if !$crate::model::codec::omitted(policy, mode, &self.$field) {
+                        if empty {
+                            $crate::output::write_yaml_map_start(out, false);
+                            empty = false;
+                        }
+                        $crate::output::write_yaml_key(out, $key, depth + indent);
+                        $crate::model::codec::Encode::write_yaml(&self.$field, out, indent, depth + indent);
+                    }
+                )*
+                $(
+                    for (key, item) in &self.$ext {
+                        if empty {
+                            $crate::output::write_yaml_map_start(out, false);
+                            empty = false;
+                        }
+                        $crate::output::write_yaml_key(out, key, depth + indent);
+                        $crate::output::write_yaml_child(
+                            out, &$crate::model::codec::sorted_value(item), indent, depth + indent,
+                        );
+                    }
+                )?
+                if empty {
+                    $crate::output::write_yaml_map_start(out, true);
+                }
             }
 
             fn is_empty(&self, mode: $crate::model::codec::Mode) -> bool {

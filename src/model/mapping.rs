@@ -118,6 +118,9 @@ impl Encode for Mapping {
     fn is_empty(&self, _mode: Mode) -> bool {
         self.0.is_empty()
     }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        self.0.write_yaml(out, indent, depth);
+    }
 }
 
 impl Decode for MappingWithEquals {
@@ -176,6 +179,9 @@ impl Encode for MappingWithEquals {
     fn is_empty(&self, _mode: Mode) -> bool {
         self.0.is_empty()
     }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        self.0.write_yaml(out, indent, depth);
+    }
 }
 
 impl Decode for Labels {
@@ -223,6 +229,9 @@ impl Encode for Labels {
     }
     fn is_empty(&self, _mode: Mode) -> bool {
         self.0.is_empty()
+    }
+    fn write_yaml(&self, out: &mut String, indent: usize, depth: usize) {
+        self.0.write_yaml(out, indent, depth);
     }
 }
 

@@ -10,6 +10,7 @@ use super::secret::{ConfigObjConfig, ModelConfig, SecretConfig};
 use super::service::ServiceConfig;
 use super::volume::VolumeConfig;
 use crate::loader::tree::{Map, Value};
+use crate::output;
 
 /// A loaded Compose project, as compose-go's `types.Project`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -150,6 +151,33 @@ impl Project {
         Value::Object(map)
     }
 
+    /// The YAML `config` prints: the text `output::yaml(&self.to_yaml_value(), 2)` gives,
+    /// written straight from the model, without building the tree in between (on a large
+    /// project that tree cost as much as the printing).
+    #[must_use]
+    pub fn to_yaml(&self) -> String {
+        const INDENT: usize = 2;
+        let mut out = String::with_capacity(256 * (self.services.len() + 1));
+        if !self.name.is_empty() {
+            output::write_yaml_key(&mut out, "name", 0);
+            self.name.write_yaml(&mut out, INDENT, 0);
+        }
+        output::write_yaml_key(&mut out, "services", 0);
+        self.services.write_yaml(&mut out, INDENT, 0);
+        write_resources(&mut out, "networks", &self.networks, INDENT);
+        write_resources(&mut out, "volumes", &self.volumes, INDENT);
+        write_resources(&mut out, "secrets", &self.secrets, INDENT);
+        write_resources(&mut out, "configs", &self.configs, INDENT);
+        write_resources(&mut out, "models", &self.models, INDENT);
+        let mut extensions: Vec<(&String, &Value)> = self.extensions.iter().collect();
+        extensions.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, item) in extensions {
+            output::write_yaml_key(&mut out, key, 0);
+            output::write_yaml_child(&mut out, &sorted_value(item), INDENT, 0);
+        }
+        out
+    }
+
     /// Whether Compose can print this project as JSON: a `build.ssh` entry with a path makes
     /// `config --format json` fail.
     ///
@@ -181,6 +209,19 @@ fn decode_services(
         service.name.clone_from(name);
     }
     services
+}
+
+/// A top-level resource section of [`Project::to_yaml`], left out when empty.
+fn write_resources<T: Encode>(
+    out: &mut String,
+    key: &str,
+    map: &IndexMap<String, T>,
+    indent: usize,
+) {
+    if !map.is_empty() {
+        output::write_yaml_key(out, key, 0);
+        map.write_yaml(out, indent, 0);
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +285,14 @@ mod tests {
                 failures.push(format!(
                     "{file}\nexpected: {}\nprinted:  {printed}",
                     fixture["yaml"]
+                ));
+            }
+            // The text written straight from the model is the text of the tree.
+            let text = project.to_yaml();
+            let from_tree = output::yaml(&printed, 2);
+            if text != from_tree {
+                failures.push(format!(
+                    "{file}\nfrom the tree:\n{from_tree}\nstreamed:\n{text}"
                 ));
             }
         }

@@ -181,7 +181,7 @@ pub fn validate_schema(dict: &Value) -> Result<(), SchemaError> {
     }
     let explainer = Explainer {
         document: &compiled.document,
-        patterns: &compiled.patterns,
+        patterns: compiled.patterns()?,
     };
     let mut failures = Vec::new();
     explainer.check(&compiled.document, dict, &TreePath::root(), &mut failures);
@@ -204,8 +204,25 @@ struct CompiledSchema {
     validator: jsonschema::Validator,
     /// The schema document, walked by [`Explainer`] when the tree is invalid.
     document: Value,
-    /// Every `pattern` and `patternProperties` key of the schema, compiled.
-    patterns: HashMap<String, Regex>,
+    /// Every `pattern` and `patternProperties` key of the schema, compiled on the first invalid
+    /// tree: a valid project (the usual case) never needs them, and they cost more to compile
+    /// than the validator itself.
+    patterns: OnceLock<Result<HashMap<String, Regex>, String>>,
+}
+
+impl CompiledSchema {
+    /// The schema's regular expressions, compiled on first use.
+    fn patterns(&self) -> Result<&HashMap<String, Regex>, SchemaError> {
+        self.patterns
+            .get_or_init(|| {
+                let mut patterns = HashMap::new();
+                collect_patterns(&self.document, &mut patterns).map(|()| patterns)
+            })
+            .as_ref()
+            .map_err(|reason| SchemaError::SchemaUnusable {
+                reason: reason.clone(),
+            })
+    }
 }
 
 fn compiled() -> Result<&'static CompiledSchema, SchemaError> {
@@ -224,12 +241,10 @@ fn compile() -> Result<CompiledSchema, String> {
         .with_draft(jsonschema::Draft::Draft7)
         .build(&document)
         .map_err(|error| error.to_string())?;
-    let mut patterns = HashMap::new();
-    collect_patterns(&document, &mut patterns)?;
     Ok(CompiledSchema {
         validator,
         document,
-        patterns,
+        patterns: OnceLock::new(),
     })
 }
 

@@ -223,3 +223,11 @@ fn validates_a_thousand_services_quickly() {
     // A few ms in release builds; debug builds are much slower, so the bound here is loose.
     assert!(elapsed.as_millis() < 2000, "{elapsed:?}");
 }
+
+#[test]
+fn every_pattern_of_the_schema_compiles() {
+    // The patterns compile lazily, on the first invalid tree: a broken one must still fail here.
+    let compiled = compiled().expect("schema compiles");
+    let patterns = compiled.patterns().expect("patterns compile");
+    assert!(patterns.len() >= 5, "{} patterns", patterns.len());
+}
