@@ -29,7 +29,8 @@ fn attached_up_prints_prefixed_output_and_returns_when_all_exit() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
-    let name = format!("{}-hello-1", project.name);
+    // Compose prints default container names without the project.
+    let name = "hello-1";
     assert!(stdout.contains(&format!("Attaching to {name}")), "{stdout}");
     assert!(stdout.contains(&format!("{name}  | hello from the job")), "{stdout}");
     assert!(stderr.contains(&format!("{name}  | to stderr")), "{stderr}");

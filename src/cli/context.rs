@@ -136,6 +136,14 @@ impl Session {
         if let Some((step, error)) = outcome.failed.first() {
             let step = plan.step(*step);
             let message = match error {
+                // Compose's words: a dependency's failed condition is "dependency failed to
+                // start", except a one-shot job's exit, and `--wait` names the container alone.
+                berth_engine::EngineError::Condition(
+                    failure @ berth_engine::ConditionFailure::NotCompletedSuccessfully { .. },
+                ) => failure.to_string(),
+                berth_engine::EngineError::Condition(failure) if step.cause == "--wait" => {
+                    failure.to_string()
+                }
                 berth_engine::EngineError::Condition(failure) => {
                     format!("dependency failed to start: {failure}")
                 }
