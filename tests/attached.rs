@@ -32,9 +32,15 @@ fn attached_up_prints_prefixed_output_and_returns_when_all_exit() {
     // Compose prints default container names without the project.
     let name = "hello-1";
     assert!(stdout.contains(&format!("Attaching to {name}")), "{stdout}");
-    assert!(stdout.contains(&format!("{name}  | hello from the job")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{name}  | hello from the job")),
+        "{stdout}"
+    );
     assert!(stderr.contains(&format!("{name}  | to stderr")), "{stderr}");
-    assert!(stdout.contains(&format!("{name} exited with code 0")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{name} exited with code 0")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -62,7 +68,9 @@ fn the_first_ctrl_c_stops_gracefully_and_up_returns_130() {
         .expect("berth starts");
     let server = format!("{}-server-1", project.name);
     assert!(eventually(Duration::from_secs(30), || {
-        project.container(&server).is_some_and(|c| state(&c) == "running")
+        project
+            .container(&server)
+            .is_some_and(|c| state(&c) == "running")
     }));
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -72,7 +80,10 @@ fn the_first_ctrl_c_stops_gracefully_and_up_returns_130() {
     let output = child.wait_with_output().expect("berth ends");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{stdout}");
-    assert!(stdout.contains("Gracefully Stopping... press Ctrl+C again to force"), "{stdout}");
+    assert!(
+        stdout.contains("Gracefully Stopping... press Ctrl+C again to force"),
+        "{stdout}"
+    );
     let container = project.container(&server).expect("stopped, not removed");
     assert_eq!(state(&container), "exited");
 }

@@ -410,3 +410,84 @@ fn interrupting_up_leaves_a_state_down_removes() {
     assert!(project.containers().is_empty());
     assert!(project.networks().is_empty());
 }
+
+#[test]
+fn an_unhealthy_dependency_is_named_and_its_dependents_do_not_start() {
+    let project = TestProject::new(
+        "unhealthy",
+        r#"
+services:
+  db:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    init: true
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 300ms
+      retries: 2
+  web:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    depends_on:
+      db: {condition: service_healthy}
+"#,
+    );
+    let output = project.berth(&["up", "-d"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "dependency failed to start: container {}-db-1 is unhealthy",
+            project.name
+        )),
+        "{stderr}"
+    );
+    let web = project
+        .container(&format!("{}-web-1", project.name))
+        .expect("web created");
+    assert_eq!(state(&web), "created");
+}
+
+#[test]
+fn wait_fails_on_a_lone_one_shot_as_compose_does() {
+    let project = TestProject::new(
+        "wait-lone-job",
+        r#"
+services:
+  job:
+    image: ${IMAGE}
+    command: ["true"]
+"#,
+    );
+    let output = project.berth(&["up", "-d", "--wait"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("container {}-job-1 exited (0)", project.name)),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_optional_dependency_that_fails_only_warns() {
+    let project = TestProject::new(
+        "optional-dependency",
+        r#"
+services:
+  flaky:
+    image: ${IMAGE}
+    command: ["sh", "-c", "exit 2"]
+  app:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    init: true
+    depends_on:
+      flaky: {condition: service_completed_successfully, required: false}
+"#,
+    );
+    project.berth_ok(&["up", "-d"]);
+    let app = project
+        .container(&format!("{}-app-1", project.name))
+        .expect("app");
+    assert_eq!(state(&app), "running");
+}
