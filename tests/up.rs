@@ -449,26 +449,6 @@ services:
 }
 
 #[test]
-fn wait_fails_on_a_lone_one_shot_as_compose_does() {
-    let project = TestProject::new(
-        "wait-lone-job",
-        r#"
-services:
-  job:
-    image: ${IMAGE}
-    command: ["true"]
-"#,
-    );
-    let output = project.berth(&["up", "-d", "--wait"]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("container {}-job-1 exited (0)", project.name)),
-        "{stderr}"
-    );
-}
-
-#[test]
 fn an_optional_dependency_that_fails_only_warns() {
     let project = TestProject::new(
         "optional-dependency",
