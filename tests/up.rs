@@ -471,3 +471,48 @@ services:
         .expect("app");
     assert_eq!(state(&app), "running");
 }
+
+#[test]
+fn service_references_hash_as_compose_so_neither_tool_recreates_the_other() {
+    let project = TestProject::new(
+        "service-refs",
+        r#"
+services:
+  app:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    init: true
+  side:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    init: true
+    network_mode: "service:app"
+    volumes_from: [app]
+"#,
+    );
+    let ids = |project: &TestProject| -> Vec<String> {
+        project
+            .containers()
+            .iter()
+            .map(|c| c["Id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    project.compose_ok(&["up", "-d"]);
+    let by_compose = ids(&project);
+    let stderr = project.berth_ok(&["up", "-d"]);
+    assert_eq!(
+        by_compose,
+        ids(&project),
+        "berth keeps Compose's containers\n{stderr}"
+    );
+    project.berth_ok(&["down"]);
+    project.berth_ok(&["up", "-d"]);
+    let by_berth = ids(&project);
+    assert_eq!(by_berth.len(), 2);
+    let stderr = project.compose_ok(&["up", "-d"]);
+    assert_eq!(
+        by_berth,
+        ids(&project),
+        "Compose keeps berth's containers\n{stderr}"
+    );
+}

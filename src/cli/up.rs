@@ -193,6 +193,7 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
         let session = Session::open(cli).await?;
         let mut options = UpOptions {
             services: args.services.clone(),
+            exclude: std::collections::HashSet::new(),
             recreate: if args.no_recreate {
                 Recreate::Never
             } else if args.force_recreate || args.renew_anon_volumes {
@@ -221,7 +222,7 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
         let image_ids =
             ensure_images(&session, project, &selected, &args.pull, args.quiet_pull).await?;
         check_external(&session.engine, project).await?;
-        let observed = Observed::collect(&session.engine, &project.name)
+        let mut observed = Observed::collect(&session.engine, &project.name)
             .await
             .context("listing the project's resources")?;
         if !args.remove_orphans {
@@ -239,16 +240,53 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             .filter(|(_, volume)| !volume.external)
             .map(|(key, volume)| (key.clone(), volume.name.clone()))
             .collect();
-        let hashes: HashMap<String, String> = project
-            .services
-            .values()
-            .map(|service| {
-                (
-                    service.name.clone(),
-                    crate::converge::hash::service_hash(service),
-                )
-            })
-            .collect();
+        if args.wait {
+            let deadline = (args.wait_timeout > 0)
+                .then(|| Instant::now() + Duration::from_secs(args.wait_timeout));
+            options.wait = Some(deadline);
+        }
+        // Compose hashes `service:` references as the IDs of the containers they name; services
+        // whose referenced containers do not exist yet come up in a second pass, once they do.
+        let deferred = reconcile::deferred(project, &first_containers(&observed));
+        if !deferred.is_empty() && deferred.len() < project.services.len() {
+            let first_pass = UpOptions {
+                exclude: deferred,
+                ..options.clone()
+            };
+            let hashes = hashes_for_up(project, &observed);
+            let desired = Desired {
+                project,
+                networks: &networks,
+                volumes: &volumes,
+                hashes: &hashes,
+                image_ids: &image_ids,
+            };
+            let specs = super::specs::ProjectSpecs::new(
+                loaded,
+                &image_ids,
+                &observed,
+                cli.compatibility,
+                args.renew_anon_volumes,
+            );
+            let up = plan_up(&desired, &observed, &first_pass, &specs)?;
+            let outcome = execute(
+                &session.engine,
+                &up.plan,
+                &session.progress,
+                &ExecuteOptions {
+                    cancel: session.cancel.clone(),
+                    ..ExecuteOptions::default()
+                },
+            )
+            .await;
+            session.report(&up.plan, &outcome)?;
+            if outcome.cancelled {
+                session.progress.finish();
+                return Ok(130);
+            }
+            observed = Observed::collect(&session.engine, &project.name).await?;
+        }
+        let hashes = hashes_for_up(project, &observed);
         let desired = Desired {
             project,
             networks: &networks,
@@ -256,11 +294,6 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             hashes: &hashes,
             image_ids: &image_ids,
         };
-        if args.wait {
-            let deadline = (args.wait_timeout > 0)
-                .then(|| Instant::now() + Duration::from_secs(args.wait_timeout));
-            options.wait = Some(deadline);
-        }
         let specs = super::specs::ProjectSpecs::new(
             loaded,
             &image_ids,
@@ -397,6 +430,38 @@ async fn ensure_images(
         Ok::<_, anyhow::Error>((name.clone(), id))
     });
     Ok(try_join_all(lookups).await?.into_iter().collect())
+}
+
+/// Each service's first container (lowest replica number), by ID: what `service:` references
+/// resolve to.
+fn first_containers(observed: &Observed) -> HashMap<String, String> {
+    let mut first = HashMap::new();
+    for container in &observed.containers {
+        if !container.is_one_off() {
+            first
+                .entry(container.service().to_owned())
+                .or_insert_with(|| container.id().to_owned());
+        }
+    }
+    first
+}
+
+/// The config hash `up` writes and compares, per service, with references resolved as Compose
+/// resolves them (services whose references cannot resolve yet keep their plain hash; they are
+/// deferred).
+fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, String> {
+    let first = first_containers(observed);
+    project
+        .services
+        .values()
+        .map(|service| {
+            let hash = match reconcile::resolved_for_up(service, &first) {
+                Some(resolved) => crate::converge::hash::service_hash(&resolved),
+                None => crate::converge::hash::service_hash(service),
+            };
+            (service.name.clone(), hash)
+        })
+        .collect()
 }
 
 /// The image a service runs: its `image:`, or `<project>-<service>` for a service that builds.

@@ -35,6 +35,9 @@ pub enum Recreate {
 pub struct UpOptions {
     /// Services named on the command line (empty: all).
     pub services: Vec<String>,
+    /// Services left out of this pass (their `service:` references wait for containers that
+    /// an earlier pass creates).
+    pub exclude: HashSet<String>,
     /// Policy for the named services.
     pub recreate: Recreate,
     /// Policy for their dependencies.
@@ -179,7 +182,10 @@ pub fn creation_dependencies(service: &ServiceConfig) -> Vec<String> {
 /// in dependency order (dependencies first).
 #[must_use]
 pub fn selection(project: &Project, options: &UpOptions) -> Vec<String> {
-    let order = dependency_order(project);
+    let order: Vec<String> = dependency_order(project)
+        .into_iter()
+        .filter(|name| !options.exclude.contains(name))
+        .collect();
     if options.services.is_empty() {
         return order;
     }
@@ -207,6 +213,70 @@ pub fn selection(project: &Project, options: &UpOptions) -> Vec<String> {
         .into_iter()
         .filter(|name| wanted.contains(name))
         .collect()
+}
+
+/// The service as Compose hashes it at `up` (`resolveServiceReferences`): `service:` references in
+/// `network_mode`, `ipc` and `pid` become `container:<ID>` and `volumes_from` entries the bare
+/// container ID (`container:` entries lose their prefix), each naming the first container of the
+/// referenced service. `None` when a referenced service has no container yet.
+#[must_use]
+pub fn resolved_for_up(
+    service: &ServiceConfig,
+    first_containers: &HashMap<String, String>,
+) -> Option<ServiceConfig> {
+    let mut resolved = service.clone();
+    for mode in [
+        &mut resolved.network_mode,
+        &mut resolved.ipc,
+        &mut resolved.pid,
+    ] {
+        if let Some(name) = mode.strip_prefix("service:") {
+            let id = first_containers.get(name)?;
+            *mode = format!("container:{id}");
+        }
+    }
+    for source in &mut resolved.volumes_from {
+        let mut parts = source.split(':');
+        let first = parts.next().unwrap_or_default();
+        if first == "container" {
+            *source = parts.next().unwrap_or_default().to_owned();
+        } else {
+            *source = first_containers.get(first)?.clone();
+        }
+    }
+    Some(resolved)
+}
+
+/// Services whose `service:` references name services without a container yet, and everything
+/// that depends on them: they must wait for a pass that creates those containers.
+#[must_use]
+pub fn deferred(project: &Project, first_containers: &HashMap<String, String>) -> HashSet<String> {
+    let mut deferred: HashSet<String> = project
+        .services
+        .values()
+        .filter(|service| resolved_for_up(service, first_containers).is_none())
+        .map(|service| service.name.clone())
+        .collect();
+    loop {
+        let more: Vec<String> = project
+            .services
+            .values()
+            .filter(|service| !deferred.contains(&service.name))
+            .filter(|service| {
+                service
+                    .depends_on
+                    .keys()
+                    .cloned()
+                    .chain(creation_dependencies(service))
+                    .any(|dependency| deferred.contains(&dependency))
+            })
+            .map(|service| service.name.clone())
+            .collect();
+        if more.is_empty() {
+            return deferred;
+        }
+        deferred.extend(more);
+    }
 }
 
 /// Services in an order where each comes after what it depends on (name order among equals).
