@@ -59,7 +59,7 @@ fn exit_code_from_stops_the_rest_and_returns_that_services_code() {
 #[test]
 fn the_first_ctrl_c_stops_gracefully_and_up_returns_130() {
     let project = TestProject::new("ctrl-c", JOBS);
-    let mut child = Command::new(berth_binary())
+    let child = Command::new(berth_binary())
         .current_dir(&project.dir)
         .args(["-p", &project.name, "--profile", "serving", "up", "server"])
         .stdout(Stdio::piped())
