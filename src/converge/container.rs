@@ -155,6 +155,8 @@ pub fn container_spec(
     replica: &ReplicaContext<'_>,
 ) -> Result<ContainerSpec, SpecError> {
     let project = context.project;
+    let resolved = resolve_service_references(service, replica.containers)?;
+    let service = &resolved;
     let mut labels_map = project_labels(context, service);
     labels_map.insert(
         labels::CONFIG_HASH.to_owned(),
@@ -292,7 +294,7 @@ pub fn container_spec(
         sysctls: some_map(service.sysctls.0.clone()),
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         volume_driver: some_string(&service.volume_driver),
-        volumes_from: some_vec(volumes_from(service, replica)),
+        volumes_from: some_vec(service.volumes_from.clone()),
         dns: some_vec(dns),
         dns_search: some_vec(service.dns_search.0.clone()),
         dns_options: some_vec(service.dns_opt.clone()),
@@ -354,6 +356,63 @@ pub fn container_spec(
         files,
         platform: service.platform.clone(),
     })
+}
+
+/// The service as Compose's `up` creates and hashes it (`convergence.resolveServiceReferences`):
+/// `volumes_from` entries become container IDs (a service's first container; `container:x` gives
+/// `x`; the access mode is dropped, as Compose drops it), and `service:x` in `network_mode`, `ipc`
+/// and `pid` becomes `container:<id>`. `containers` maps a service to the container its references
+/// resolve to; Compose uses the container's full ID.
+///
+/// # Errors
+/// A referenced service without a container, in Compose's words.
+pub fn resolve_service_references(
+    service: &ServiceConfig,
+    containers: &HashMap<String, String>,
+) -> Result<ServiceConfig, SpecError> {
+    let mut resolved = service.clone();
+    for source in &mut resolved.volumes_from {
+        let mut parts = source.split(':');
+        let first = parts.next().unwrap_or_default();
+        *source = if first == "container" {
+            parts.next().unwrap_or_default().to_owned()
+        } else {
+            containers.get(first).cloned().ok_or_else(|| {
+                invalid(
+                    service,
+                    format!("cannot share volume with service {first}: container missing"),
+                )
+            })?
+        };
+    }
+    for (mode, what) in [
+        (&mut resolved.network_mode, "network"),
+        (&mut resolved.ipc, "IPC"),
+        (&mut resolved.pid, "PID"),
+    ] {
+        if let Some(name) = mode.strip_prefix("service:") {
+            let container = containers.get(name).ok_or_else(|| {
+                invalid(
+                    service,
+                    format!("cannot share {what} namespace with service {name}: container missing"),
+                )
+            })?;
+            *mode = format!("container:{container}");
+        }
+    }
+    Ok(resolved)
+}
+
+/// The `com.docker.compose.config-hash` label `up` writes: the hash of the service after
+/// [`resolve_service_references`], so for a service with `service:` references it depends on the
+/// referenced containers' IDs and differs from `config --hash`. References to services without a
+/// container in `containers` are hashed unresolved.
+#[must_use]
+pub fn hash_for_up(service: &ServiceConfig, containers: &HashMap<String, String>) -> String {
+    match resolve_service_references(service, containers) {
+        Ok(resolved) => super::hash::service_hash(&resolved),
+        Err(_) => super::hash::service_hash(service),
+    }
 }
 
 /// The container a `service:` reference (or a bare service name) resolves to.
@@ -468,9 +527,11 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
     host.cpu_realtime_period = (service.cpu_rt_period != 0).then_some(service.cpu_rt_period);
     host.cpu_realtime_runtime = (service.cpu_rt_runtime != 0).then_some(service.cpu_rt_runtime);
     host.cpu_shares = (service.cpu_shares != 0).then_some(service.cpu_shares);
-    let nano = (f64::from(service.cpus) * 1e9) as i64;
+    // Go multiplies the float32 by an untyped constant in float32 arithmetic: `cpus: 1.3` gives
+    // 1300000000, not the 1299999952 that widening to f64 first would give.
+    let nano = (service.cpus * 1e9_f32) as i64;
     host.nano_cpus = (nano != 0).then_some(nano);
-    let percent = (f64::from(service.cpu_percent) * 100.0) as i64;
+    let percent = (service.cpu_percent * 100_f32) as i64;
     host.cpu_percent = (percent != 0).then_some(percent);
     host.cpuset_cpus = some_string(&service.cpuset);
     host.device_cgroup_rules = some_vec(service.device_cgroup_rules.clone());
@@ -509,7 +570,7 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
             if limits.memory.0 != 0 {
                 host.memory = Some(limits.memory.0);
             }
-            let nano = (f64::from(limits.cpus.0) * 1e9) as i64;
+            let nano = (limits.cpus.0 * 1e9_f32) as i64;
             if nano != 0 {
                 host.nano_cpus = Some(nano);
             }
@@ -618,13 +679,13 @@ fn security_options(
                     format!("opening seccomp profile ({value}) failed: {error}"),
                 )
             })?;
-            let profile: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+            serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|error| {
                 invalid(
                     service,
                     format!("compacting json for seccomp profile ({value}) failed: {error}"),
                 )
             })?;
-            parsed.push(format!("seccomp={profile}"));
+            parsed.push(format!("seccomp={}", compact_json(&text)));
         } else {
             parsed.push(option.clone());
         }
@@ -632,27 +693,30 @@ fn security_options(
     Ok((parsed, unconfined))
 }
 
-/// `volumes_from` with services resolved to their containers.
-fn volumes_from(service: &ServiceConfig, replica: &ReplicaContext<'_>) -> Vec<String> {
-    service
-        .volumes_from
-        .iter()
-        .map(|source| {
-            if let Some(container) = source.strip_prefix("container:") {
-                return container.to_owned();
+/// Valid JSON without the whitespace between tokens, as Go's `json.Compact` leaves it: keys in
+/// their order, numbers and escapes as written.
+fn compact_json(text: &str) -> String {
+    let mut compact = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for character in text.chars() {
+        if in_string {
+            compact.push(character);
+            if escaped {
+                escaped = false;
+            } else if character == '\\' {
+                escaped = true;
+            } else if character == '"' {
+                in_string = false;
             }
-            let source = source.strip_prefix("service:").unwrap_or(source);
-            let (name, mode) = match source.split_once(':') {
-                Some((name, mode)) => (name, Some(mode)),
-                None => (source, None),
-            };
-            let container = target_container(replica, name);
-            match mode {
-                Some(mode) => format!("{container}:{mode}"),
-                None => container.to_owned(),
-            }
-        })
-        .collect()
+        } else if character == '"' {
+            in_string = true;
+            compact.push(character);
+        } else if !matches!(character, ' ' | '\t' | '\n' | '\r') {
+            compact.push(character);
+        }
+    }
+    compact
 }
 
 /// Legacy links, as Compose writes them (`container:alias`, `container:service-N`,
@@ -774,22 +838,15 @@ fn endpoint(
                 ));
             }
         }
-        let link_local: Vec<String> = config
-            .link_local_ips
-            .iter()
-            .filter(|ip| !ip.is_empty())
-            .cloned()
-            .collect();
-        if !config.ipv4_address.is_empty()
-            || !config.ipv6_address.is_empty()
-            || !link_local.is_empty()
-        {
-            settings.ipam_config = Some(EndpointIpamConfig {
-                ipv4_address: some_string(&config.ipv4_address),
-                ipv6_address: some_string(&config.ipv6_address),
-                link_local_ips: some_vec(link_local),
-            });
-        }
+        // Compose always sends an IPAM block for a configured network, and copies the addresses
+        // into `IPAddress` and (a quirk it has) `IPv6Gateway`.
+        settings.ipam_config = Some(EndpointIpamConfig {
+            ipv4_address: some_string(&config.ipv4_address),
+            ipv6_address: some_string(&config.ipv6_address),
+            link_local_ips: some_vec(config.link_local_ips.clone()),
+        });
+        settings.ip_address = some_string(&config.ipv4_address);
+        settings.ipv6_gateway = some_string(&config.ipv6_address);
         settings.mac_address = some_string(&config.mac_address);
         let mut driver_opts: HashMap<String, String> =
             config.driver_opts.0.clone().into_iter().collect();
@@ -818,14 +875,37 @@ fn volumes(
     let mut binds = Vec::new();
     let mut mounts: Vec<Mount> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
-    let inherited: HashMap<String, String> = replica
+    // Compose takes over the replaced container's mount at the target of an anonymous volume as
+    // it was (type, volume name or host path, access), without the service's options.
+    let inherited: HashMap<String, Mount> = replica
         .inherit_anonymous_volumes_from
         .and_then(|container| container.mounts.as_ref())
         .map(|points| {
             points
                 .iter()
-                .filter(|point| point.typ.as_deref() == Some("volume"))
-                .filter_map(|point| Some((point.destination.clone()?, point.name.clone()?)))
+                .filter_map(|point| {
+                    let kind = serde_json::to_value(point.typ.as_ref()?).ok()?;
+                    let kind = kind.as_str()?.to_owned();
+                    if kind == "tmpfs" {
+                        return None;
+                    }
+                    let source = if kind == "volume" {
+                        point.name.clone()
+                    } else {
+                        point.source.clone()
+                    };
+                    let target = point.destination.clone()?;
+                    Some((
+                        target.clone(),
+                        Mount {
+                            typ: wire(&kind),
+                            source,
+                            target: Some(target),
+                            read_only: Some(!point.rw.unwrap_or(true)),
+                            ..Mount::default()
+                        },
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -841,10 +921,10 @@ fn volumes(
                     binds.push(bind_string(&source, volume));
                 }
             }
-            "volume" if volume.source.is_empty() => {
-                let source = inherited.get(&volume.target).cloned().unwrap_or_default();
-                mounts.push(mount(volume, "volume", &source));
+            _ if volume.source.is_empty() && inherited.contains_key(&volume.target) => {
+                mounts.push(inherited[&volume.target].clone());
             }
+            "volume" if volume.source.is_empty() => mounts.push(mount(volume, "volume", "")),
             "volume" => match project.volumes.get(&volume.source) {
                 Some(declared) if !volume_requires_mount_api(volume) => {
                     binds.push(bind_string(&declared.name, volume));
@@ -879,12 +959,15 @@ fn volumes(
         let target = file_target("/run/secrets/", &reference.source, &reference.target);
         check_file_object(service, secret, "secrets")?;
         if !secret.environment.is_empty() || !secret.content.is_empty() {
-            files.push(injection(&target, secret, reference)?);
+            if let Some(file) = injection(service, "secret", &target, secret, reference)? {
+                files.push(file);
+            }
         } else if !targets.contains(&target) {
             targets.push(target.clone());
             mounts.push(read_only_bind(
                 &absolute(context.working_dir, &secret.file),
                 &target,
+                true,
             ));
         }
     }
@@ -897,12 +980,15 @@ fn volumes(
         let target = file_target("/", &reference.source, &reference.target);
         check_file_object(service, config, "configs")?;
         if !config.environment.is_empty() || !config.content.is_empty() {
-            files.push(injection(&target, config, reference)?);
+            if let Some(file) = injection(service, "config", &target, config, reference)? {
+                files.push(file);
+            }
         } else if !targets.contains(&target) {
             targets.push(target.clone());
             mounts.push(read_only_bind(
                 &absolute(context.working_dir, &config.file),
                 &target,
+                false,
             ));
         }
     }
@@ -946,13 +1032,30 @@ fn file_target(base: &str, source: &str, target: &str) -> String {
     }
 }
 
+/// The file Compose copies into the container for a secret or config whose content comes from
+/// the environment or the file itself (`secrets.go`): none when the content is empty, an error in
+/// a read-only container.
 fn injection(
+    service: &ServiceConfig,
+    kind: &str,
     target: &str,
     object: &FileObjectConfig,
     reference: &crate::model::service::FileReferenceConfig,
-) -> Result<FileInjection, SpecError> {
+) -> Result<Option<FileInjection>, SpecError> {
+    if object.content.is_empty() {
+        return Ok(None);
+    }
+    if service.read_only {
+        return Err(invalid(
+            service,
+            format!(
+                "cannot create {kind} {:?} in read-only service {}: `file` is the sole supported option",
+                object.name, service.name
+            ),
+        ));
+    }
     let id = |text: &str| text.parse::<u64>().unwrap_or(0);
-    Ok(FileInjection {
+    Ok(Some(FileInjection {
         path: target.to_owned(),
         content: object.content.clone().into_bytes(),
         mode: reference
@@ -960,7 +1063,7 @@ fn injection(
             .map_or(0o444, |mode| u32::try_from(mode.0).unwrap_or(0o444)),
         uid: id(&reference.uid),
         gid: id(&reference.gid),
-    })
+    }))
 }
 
 fn absolute(working_dir: &Path, source: &str) -> String {
@@ -971,13 +1074,15 @@ fn absolute(working_dir: &Path, source: &str) -> String {
     }
 }
 
-fn read_only_bind(source: &str, target: &str) -> Mount {
+/// The read-only bind of a secret or config file. Compose gives secrets bind options (no host
+/// path created) and configs none.
+fn read_only_bind(source: &str, target: &str, with_options: bool) -> Mount {
     Mount {
         typ: wire("bind"),
         source: Some(source.to_owned()),
         target: Some(target.to_owned()),
         read_only: Some(true),
-        bind_options: Some(MountBindOptions {
+        bind_options: with_options.then(|| MountBindOptions {
             create_mountpoint: Some(false),
             ..MountBindOptions::default()
         }),
