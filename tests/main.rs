@@ -4,6 +4,7 @@ mod support;
 
 mod attach;
 mod conformance;
+mod engine_spec;
 mod examples;
 mod hostile;
 mod lifecycle_cmds;

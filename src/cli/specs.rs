@@ -17,6 +17,8 @@ pub struct ProjectSpecs<'a> {
     image_ids: &'a HashMap<String, String>,
     /// Service name → the container `service:` references resolve to (its first replica).
     containers: HashMap<String, String>,
+    /// Service name → its containers' names, which `links` point at.
+    linked: HashMap<String, Vec<String>>,
     observed: &'a Observed,
     renew_anonymous_volumes: bool,
 }
@@ -33,7 +35,7 @@ impl<'a> ProjectSpecs<'a> {
     ) -> Self {
         let separator = if compatibility { '_' } else { '-' };
         let project = &loaded.project;
-        let containers = project
+        let containers: HashMap<String, String> = project
             .services
             .values()
             .map(|service| {
@@ -52,6 +54,19 @@ impl<'a> ProjectSpecs<'a> {
                 (service.name.clone(), first)
             })
             .collect();
+        let linked = containers
+            .iter()
+            .map(|(service, first)| {
+                let mut names: Vec<String> = observed
+                    .service_containers(service)
+                    .map(|container| container.name().to_owned())
+                    .collect();
+                if names.is_empty() {
+                    names.push(first.clone());
+                }
+                (service.clone(), names)
+            })
+            .collect();
         Self {
             context: ProjectContext {
                 project,
@@ -63,6 +78,7 @@ impl<'a> ProjectSpecs<'a> {
             },
             image_ids,
             containers,
+            linked,
             observed,
             renew_anonymous_volumes,
         }
@@ -92,6 +108,7 @@ impl Specs for ProjectSpecs<'_> {
                 .map(|container| format!("{}-{}", service.name, container.number())),
             one_off: None,
             containers: &self.containers,
+            linked: &self.linked,
             inherit_anonymous_volumes_from: inherited,
         };
         Ok(container::container_spec(&self.context, service, &context)?)

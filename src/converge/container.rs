@@ -70,8 +70,13 @@ pub struct ReplicaContext<'a> {
     pub replace: Option<String>,
     /// Set for `run` containers.
     pub one_off: Option<OneOff>,
-    /// Service name → container name that `service:` references resolve to.
+    /// Service name → the container its `service:` references (`network_mode`, `ipc`, `pid`,
+    /// `volumes_from`) resolve to: Compose uses the full ID of the service's first container, and
+    /// the config hash label depends on it (see [`hash_for_up`]).
     pub containers: &'a HashMap<String, String>,
+    /// Service name → the names of all its containers, which `links` point at (Compose links
+    /// every replica of a linked service, by name).
+    pub linked: &'a HashMap<String, Vec<String>>,
     /// On recreation: the replaced container, whose anonymous volumes are taken over.
     pub inherit_anonymous_volumes_from: Option<&'a ContainerSummary>,
 }
@@ -280,8 +285,8 @@ pub fn container_spec(
         annotations: some_map(service.annotations.0.clone()),
         binds: some_vec(binds),
         mounts: some_vec(mounts),
-        cap_add: some_vec(service.cap_add.clone()),
-        cap_drop: some_vec(service.cap_drop.clone()),
+        cap_add: some_vec(capabilities(&service.cap_add)),
+        cap_drop: some_vec(capabilities(&service.cap_drop)),
         network_mode: Some(network_mode),
         init: service.init,
         ipc_mode: resolve_namespace(&service.ipc),
@@ -292,13 +297,14 @@ pub fn container_spec(
         restart_policy: Some(restart_policy(service)),
         shm_size: (service.shm_size.0 != 0).then_some(service.shm_size.0),
         sysctls: some_map(service.sysctls.0.clone()),
-        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        // Compose always sends these two, empty or not; the daemon shows `{}` and `[]`.
+        port_bindings: Some(port_bindings),
         volume_driver: some_string(&service.volume_driver),
         volumes_from: some_vec(service.volumes_from.clone()),
         dns: some_vec(dns),
         dns_search: some_vec(service.dns_search.0.clone()),
         dns_options: some_vec(service.dns_opt.clone()),
-        extra_hosts: some_vec(extra_hosts),
+        extra_hosts: Some(extra_hosts),
         security_opt: some_vec(security_opt),
         storage_opt: some_map(service.storage_opt.clone()),
         userns_mode: some_string(&service.userns_mode),
@@ -454,17 +460,11 @@ fn ports(
                 host_port: Some(port.published.clone()),
             });
     }
+    // `expose` entries are keys as written: Compose neither expands ranges nor adds `/tcp`, and
+    // the daemon keeps them so.
     for entry in &service.expose.0 {
-        let (range, protocol) = entry.split_once('/').unwrap_or((entry, "tcp"));
-        let (start, end) = range.split_once('-').unwrap_or((range, range));
-        let (Ok(start), Ok(end)) = (start.parse::<u32>(), end.parse::<u32>()) else {
-            return Err(invalid(service, format!("invalid port range: {entry}")));
-        };
-        for port in start..=end {
-            let key = format!("{port}/{protocol}");
-            if !exposed.contains(&key) {
-                exposed.push(key);
-            }
+        if !exposed.contains(entry) {
+            exposed.push(entry.clone());
         }
     }
     Ok((exposed, bindings))
@@ -719,13 +719,29 @@ fn compact_json(text: &str) -> String {
     compact
 }
 
+/// Capabilities as Docker's Go client sends them (`normalizeCapabilities`): upper case, with the
+/// `CAP_` prefix, except `ALL`.
+fn capabilities(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            let name = name.to_uppercase();
+            if name == "ALL" || name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
+        })
+        .collect()
+}
+
 /// Legacy links, as Compose writes them (`container:alias`, `container:service-N`,
 /// `container:project-service-N`), and external links.
 fn links(project: &Project, service: &ServiceConfig, replica: &ReplicaContext<'_>) -> Vec<String> {
     let mut links = Vec::new();
     for link in &service.links {
         let (name, alias) = link.split_once(':').unwrap_or((link, link));
-        if let Some(container) = replica.containers.get(name) {
+        for container in replica.linked.get(name).into_iter().flatten() {
             links.push(format!("{container}:{alias}"));
             links.push(format!("{container}:{name}-{}", replica.number));
             links.push(format!(
