@@ -429,10 +429,11 @@ fn target_container<'a>(replica: &'a ReplicaContext<'_>, service: &'a str) -> &'
         .map_or(service, String::as_str)
 }
 
-/// Exposed ports (`80/tcp`, ranges of `expose` expanded) and port bindings.
-fn ports(
-    service: &ServiceConfig,
-) -> Result<(Vec<String>, HashMap<String, Option<Vec<PortBinding>>>), SpecError> {
+/// Exposed port keys and the port bindings by key.
+type Ports = (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>);
+
+/// Exposed ports (`80/tcp` from `ports`, `expose` entries as written) and port bindings.
+fn ports(service: &ServiceConfig) -> Result<Ports, SpecError> {
     let mut exposed: Vec<String> = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for port in &service.ports {
@@ -1282,5 +1283,333 @@ pub fn volume_spec(context: &ProjectContext<'_>, key: &str, volume: &VolumeConfi
             labels: Some(labels_map),
             ..VolumeCreateRequest::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_engine::models::{ContainerSummary, MountPoint};
+
+    use super::*;
+    use crate::loader::{self, LoadOptions, ProjectOptions};
+
+    /// Loads `yaml` as project `p` through the real loader, with `files` beside it.
+    fn load(yaml: &str, files: &[(&str, &str)]) -> crate::loader::Loaded {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("berth-spec-{}-{count}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let options = ProjectOptions {
+            files: vec![dir.join("compose.yaml").display().to_string()],
+            project_name: Some("p".to_owned()),
+            project_directory: None,
+            env_files: Vec::new(),
+            profiles: Vec::new(),
+            os_environment: crate::loader::Environment::new(),
+            current_dir: dir.clone(),
+        };
+        let loaded = loader::load(&options, &LoadOptions::default()).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    struct Fixture {
+        loaded: crate::loader::Loaded,
+        containers: HashMap<String, String>,
+        linked: HashMap<String, Vec<String>>,
+    }
+
+    impl Fixture {
+        fn new(yaml: &str) -> Self {
+            Self::with_files(yaml, &[])
+        }
+
+        fn with_files(yaml: &str, files: &[(&str, &str)]) -> Self {
+            Self {
+                loaded: load(yaml, files),
+                containers: HashMap::from([("db".to_owned(), "0123456789ab".to_owned())]),
+                linked: HashMap::from([(
+                    "db".to_owned(),
+                    vec!["p-db-1".to_owned(), "p-db-2".to_owned()],
+                )]),
+            }
+        }
+
+        fn spec_with(
+            &self,
+            service: &str,
+            inherit: Option<&ContainerSummary>,
+        ) -> Result<ContainerSpec, SpecError> {
+            let context = ProjectContext {
+                project: &self.loaded.project,
+                working_dir: &self.loaded.working_dir,
+                config_files: &self.loaded.config_files,
+                env_files: None,
+            };
+            let replica = ReplicaContext {
+                name: format!("p-{service}-1"),
+                number: 1,
+                config_hash: "hash",
+                image_id: "sha256:abc",
+                replace: None,
+                one_off: None,
+                containers: &self.containers,
+                linked: &self.linked,
+                inherit_anonymous_volumes_from: inherit,
+            };
+            container_spec(&context, &self.loaded.project.services[service], &replica)
+        }
+
+        fn spec(&self, service: &str) -> ContainerSpec {
+            self.spec_with(service, None).expect("a spec")
+        }
+    }
+
+    fn host(spec: &ContainerSpec) -> &HostConfig {
+        spec.body.host_config.as_ref().unwrap()
+    }
+
+    #[test]
+    fn cpus_are_multiplied_in_float32_as_go_does() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    cpus: 1.3\n    cpu_percent: 30\n  b:\n    image: x\n    deploy:\n      resources:\n        limits:\n          cpus: '0.7'\n",
+        );
+        assert_eq!(host(&fixture.spec("a")).nano_cpus, Some(1_300_000_000));
+        assert_eq!(host(&fixture.spec("a")).cpu_percent, Some(3000));
+        assert_eq!(host(&fixture.spec("b")).nano_cpus, Some(700_000_000));
+    }
+
+    #[test]
+    fn service_references_resolve_to_containers_and_volumes_from_loses_its_mode() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  side:\n    image: x\n    network_mode: service:db\n    ipc: service:db\n    pid: service:db\n    volumes_from: ['db:ro', 'container:other:rw']\n",
+        );
+        let spec = fixture.spec("side");
+        let host = host(&spec);
+        assert_eq!(host.network_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(host.ipc_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(host.pid_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(
+            host.volumes_from,
+            Some(vec!["0123456789ab".to_owned(), "other".to_owned()])
+        );
+        assert!(spec.body.networking_config.is_none());
+
+        let side = &fixture.loaded.project.services["side"];
+        assert_ne!(
+            hash_for_up(side, &fixture.containers),
+            super::super::hash::service_hash(side)
+        );
+        let error = resolve_service_references(side, &HashMap::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service \"side\": cannot share volume with service db: container missing"
+        );
+        let db = &fixture.loaded.project.services["db"];
+        assert_eq!(
+            hash_for_up(db, &fixture.containers),
+            super::super::hash::service_hash(db)
+        );
+    }
+
+    #[test]
+    fn labels_carry_project_dependencies_and_replica() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  web:\n    image: x\n    labels: [a=b]\n    depends_on:\n      db:\n        condition: service_healthy\n        restart: true\n",
+        );
+        let spec = fixture.spec("web");
+        let labels = spec.body.labels.unwrap();
+        assert_eq!(labels["a"], "b");
+        assert_eq!(labels[labels::PROJECT], "p");
+        assert_eq!(labels[labels::SERVICE], "web");
+        assert_eq!(labels[labels::CONTAINER_NUMBER], "1");
+        assert_eq!(labels[labels::ONEOFF], "False");
+        assert_eq!(labels[labels::CONFIG_HASH], "hash");
+        assert_eq!(labels[labels::IMAGE], "sha256:abc");
+        assert_eq!(labels[labels::DEPENDS_ON], "db:service_healthy:true");
+        assert!(!labels.contains_key(labels::ENVIRONMENT_FILE));
+    }
+
+    #[test]
+    fn expose_keys_stay_as_written_and_capabilities_get_their_prefix() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    expose: ['3000', '4000-4002/udp']\n    ports: ['8080:80']\n    cap_add: [net_admin, ALL, CAP_CHOWN]\n",
+        );
+        let spec = fixture.spec("a");
+        assert_eq!(
+            spec.body.exposed_ports,
+            Some(vec![
+                "80/tcp".to_owned(),
+                "3000".to_owned(),
+                "4000-4002/udp".to_owned()
+            ])
+        );
+        assert_eq!(
+            host(&spec).cap_add,
+            Some(vec![
+                "CAP_NET_ADMIN".to_owned(),
+                "ALL".to_owned(),
+                "CAP_CHOWN".to_owned()
+            ])
+        );
+        let bindings = host(&spec).port_bindings.clone().unwrap();
+        let binding = &bindings["80/tcp"].as_ref().unwrap()[0];
+        assert_eq!(binding.host_port.as_deref(), Some("8080"));
+    }
+
+    #[test]
+    fn links_point_at_every_replica_of_the_linked_service() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  web:\n    image: x\n    links: ['db:database']\n    external_links: [outside]\n",
+        );
+        let spec = fixture.spec("web");
+        assert_eq!(
+            host(&spec).links,
+            Some(
+                [
+                    "p-db-1:database",
+                    "p-db-1:db-1",
+                    "p-db-1:p-db-1",
+                    "p-db-2:database",
+                    "p-db-2:db-1",
+                    "p-db-2:p-db-1",
+                    "outside:outside"
+                ]
+                .map(str::to_owned)
+                .to_vec()
+            )
+        );
+    }
+
+    #[test]
+    fn the_highest_priority_network_is_primary_and_the_rest_connect_after_creation() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    networks:\n      back:\n      front:\n        priority: 5\n        aliases: [www]\n        ipv4_address: 10.1.2.3\nnetworks:\n  back:\n  front:\n",
+        );
+        let spec = fixture.spec("a");
+        assert_eq!(host(&spec).network_mode.as_deref(), Some("p_front"));
+        let endpoints = spec
+            .body
+            .networking_config
+            .unwrap()
+            .endpoints_config
+            .unwrap();
+        let front = &endpoints["p_front"];
+        assert_eq!(
+            front.aliases,
+            Some(vec!["p-a-1".to_owned(), "a".to_owned(), "www".to_owned()])
+        );
+        assert_eq!(
+            front.ipam_config.as_ref().unwrap().ipv4_address.as_deref(),
+            Some("10.1.2.3")
+        );
+        let extra: Vec<&str> = spec
+            .extra_networks
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(extra, ["p_back"]);
+    }
+
+    #[test]
+    fn secrets_and_configs_are_bound_from_files_or_injected() {
+        let yaml = "services:\n  a:\n    image: x\n    secrets: [file_secret, {source: env_secret, target: custom, mode: 0400}]\n    configs: [file_config, {source: inline, target: /etc/inline.conf}, empty]\nsecrets:\n  file_secret:\n    file: ./secret.txt\n  env_secret:\n    environment: SECRET_VALUE\nconfigs:\n  file_config:\n    file: ./config.txt\n  inline:\n    content: hello\n  empty:\n    content: ''\n";
+        let fixture = Fixture::with_files(
+            yaml,
+            &[
+                ("secret.txt", "s"),
+                ("config.txt", "c"),
+                (".env", "SECRET_VALUE=v\n"),
+            ],
+        );
+        let spec = fixture.spec("a");
+        let mounts = host(&spec).mounts.clone().unwrap();
+        let secret = mounts
+            .iter()
+            .find(|mount| mount.target.as_deref() == Some("/run/secrets/file_secret"))
+            .unwrap();
+        assert!(secret.source.as_deref().unwrap().ends_with("/secret.txt"));
+        assert_eq!(secret.read_only, Some(true));
+        assert!(secret.bind_options.is_some());
+        let config = mounts
+            .iter()
+            .find(|mount| mount.target.as_deref() == Some("/file_config"))
+            .unwrap();
+        assert!(config.bind_options.is_none());
+        let injected: Vec<(&str, u32)> = spec
+            .files
+            .iter()
+            .map(|file| (file.path.as_str(), file.mode))
+            .collect();
+        assert_eq!(
+            injected,
+            [("/run/secrets/custom", 0o400), ("/etc/inline.conf", 0o444)]
+        );
+    }
+
+    #[test]
+    fn injected_content_in_a_read_only_service_is_refused_as_compose_does() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    read_only: true\n    configs: [inline]\nconfigs:\n  inline:\n    content: hello\n",
+        );
+        let error = fixture.spec_with("a", None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service \"a\": cannot create config \"p_inline\" in read-only service a: `file` is the sole supported option"
+        );
+    }
+
+    #[test]
+    fn a_recreated_container_takes_over_the_anonymous_volume_as_it_was() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    volumes:\n      - type: volume\n        target: /anon\n        volume:\n          nocopy: true\n      - /fresh\n",
+        );
+        let old = ContainerSummary {
+            mounts: Some(vec![MountPoint {
+                typ: serde_json::from_value(serde_json::json!("volume")).ok(),
+                name: Some("f00d".to_owned()),
+                destination: Some("/anon".to_owned()),
+                rw: Some(true),
+                ..MountPoint::default()
+            }]),
+            ..ContainerSummary::default()
+        };
+        let spec = fixture.spec_with("a", Some(&old)).unwrap();
+        let mounts = host(&spec).mounts.clone().unwrap();
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(mounts[0].source.as_deref(), Some("f00d"));
+        assert_eq!(mounts[0].read_only, Some(false));
+        assert!(mounts[0].volume_options.is_none());
+        assert_eq!(mounts[1].target.as_deref(), Some("/fresh"));
+        assert_eq!(mounts[1].source, None);
+    }
+
+    #[test]
+    fn seccomp_profiles_are_compacted_with_their_keys_in_order() {
+        assert_eq!(
+            compact_json("{\n  \"z\": [ 1, 2 ],\n  \"a\": \"x y\\\" z\"\n}\n"),
+            "{\"z\":[1,2],\"a\":\"x y\\\" z\"}"
+        );
+    }
+
+    #[test]
+    fn named_volumes_use_the_bind_string_unless_they_need_the_mount_api() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    volumes:\n      - data:/data:ro\n      - type: volume\n        source: data\n        target: /nocopy\n        volume:\n          nocopy: true\n      - ./src:/src\nvolumes:\n  data:\n",
+        );
+        let spec = fixture.spec("a");
+        let binds = host(&spec).binds.clone().unwrap();
+        assert_eq!(binds[0], "p_data:/data:ro");
+        assert!(binds[1].ends_with("/src:/src:rw"));
+        let mounts = host(&spec).mounts.clone().unwrap();
+        assert_eq!(mounts[0].source.as_deref(), Some("p_data"));
+        assert_eq!(
+            mounts[0].volume_options.as_ref().unwrap().no_copy,
+            Some(true)
+        );
     }
 }
