@@ -5,6 +5,7 @@ mod support;
 mod attach;
 mod attached;
 mod conformance;
+mod engine_spec;
 mod examples;
 mod hostile;
 mod lifecycle_cmds;

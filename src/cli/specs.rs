@@ -17,6 +17,8 @@ pub struct ProjectSpecs<'a> {
     image_ids: &'a HashMap<String, String>,
     /// Service name → the container `service:` references resolve to (its first replica).
     containers: HashMap<String, String>,
+    /// Service name → its containers' names, which `links` point at.
+    linked: HashMap<String, Vec<String>>,
     observed: &'a Observed,
     renew_anonymous_volumes: bool,
 }
@@ -33,14 +35,15 @@ impl<'a> ProjectSpecs<'a> {
     ) -> Self {
         let separator = if compatibility { '_' } else { '-' };
         let project = &loaded.project;
-        let containers = project
+        let containers: HashMap<String, String> = project
             .services
             .values()
             .map(|service| {
+                // Compose resolves references to the first container's full ID.
                 let first = observed
                     .service_containers(&service.name)
                     .next()
-                    .map(|container| container.name().to_owned())
+                    .map(|container| container.id().to_owned())
                     .unwrap_or_else(|| {
                         crate::converge::reconcile::container_name(
                             &project.name,
@@ -50,6 +53,24 @@ impl<'a> ProjectSpecs<'a> {
                         )
                     });
                 (service.name.clone(), first)
+            })
+            .collect();
+        let linked = containers
+            .iter()
+            .map(|(service, _)| {
+                let mut names: Vec<String> = observed
+                    .service_containers(service)
+                    .map(|container| container.name().to_owned())
+                    .collect();
+                if names.is_empty() {
+                    names.push(crate::converge::reconcile::container_name(
+                        &project.name,
+                        &project.services[service.as_str()],
+                        1,
+                        separator,
+                    ));
+                }
+                (service.clone(), names)
             })
             .collect();
         Self {
@@ -63,6 +84,7 @@ impl<'a> ProjectSpecs<'a> {
             },
             image_ids,
             containers,
+            linked,
             observed,
             renew_anonymous_volumes,
         }
@@ -92,6 +114,7 @@ impl Specs for ProjectSpecs<'_> {
                 .map(|container| format!("{}-{}", service.name, container.number())),
             one_off: None,
             containers: &self.containers,
+            linked: &self.linked,
             inherit_anonymous_volumes_from: inherited,
         };
         Ok(container::container_spec(&self.context, service, &context)?)

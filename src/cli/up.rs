@@ -455,11 +455,10 @@ fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, Stri
         .services
         .values()
         .map(|service| {
-            let hash = match reconcile::resolved_for_up(service, &first) {
-                Some(resolved) => crate::converge::hash::service_hash(&resolved),
-                None => crate::converge::hash::service_hash(service),
-            };
-            (service.name.clone(), hash)
+            (
+                service.name.clone(),
+                crate::converge::container::hash_for_up(service, &first),
+            )
         })
         .collect()
 }

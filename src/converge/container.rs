@@ -70,8 +70,13 @@ pub struct ReplicaContext<'a> {
     pub replace: Option<String>,
     /// Set for `run` containers.
     pub one_off: Option<OneOff>,
-    /// Service name → container name that `service:` references resolve to.
+    /// Service name → the container its `service:` references (`network_mode`, `ipc`, `pid`,
+    /// `volumes_from`) resolve to: Compose uses the full ID of the service's first container, and
+    /// the config hash label depends on it (see [`hash_for_up`]).
     pub containers: &'a HashMap<String, String>,
+    /// Service name → the names of all its containers, which `links` point at (Compose links
+    /// every replica of a linked service, by name).
+    pub linked: &'a HashMap<String, Vec<String>>,
     /// On recreation: the replaced container, whose anonymous volumes are taken over.
     pub inherit_anonymous_volumes_from: Option<&'a ContainerSummary>,
 }
@@ -155,6 +160,8 @@ pub fn container_spec(
     replica: &ReplicaContext<'_>,
 ) -> Result<ContainerSpec, SpecError> {
     let project = context.project;
+    let resolved = resolve_service_references(service, replica.containers)?;
+    let service = &resolved;
     let mut labels_map = project_labels(context, service);
     labels_map.insert(
         labels::CONFIG_HASH.to_owned(),
@@ -290,10 +297,10 @@ pub fn container_spec(
         restart_policy: Some(restart_policy(service)),
         shm_size: (service.shm_size.0 != 0).then_some(service.shm_size.0),
         sysctls: some_map(service.sysctls.0.clone()),
-        // Compose always sends both, empty or not.
+        // Compose always sends these two, empty or not; the daemon shows `{}` and `[]`.
         port_bindings: Some(port_bindings),
         volume_driver: some_string(&service.volume_driver),
-        volumes_from: some_vec(volumes_from(service, replica)),
+        volumes_from: some_vec(service.volumes_from.clone()),
         dns: some_vec(dns),
         dns_search: some_vec(service.dns_search.0.clone()),
         dns_options: some_vec(service.dns_opt.clone()),
@@ -357,20 +364,61 @@ pub fn container_spec(
     })
 }
 
-/// Capabilities as Docker's client sends them from API 1.40 on: upper case with the `CAP_`
-/// prefix, `ALL` as is.
-fn capabilities(names: &[String]) -> Vec<String> {
-    names
-        .iter()
-        .map(|name| {
-            let upper = name.to_uppercase();
-            if upper == "ALL" || upper.starts_with("CAP_") {
-                upper
-            } else {
-                format!("CAP_{upper}")
-            }
-        })
-        .collect()
+/// The service as Compose's `up` creates and hashes it (`convergence.resolveServiceReferences`):
+/// `volumes_from` entries become container IDs (a service's first container; `container:x` gives
+/// `x`; the access mode is dropped, as Compose drops it), and `service:x` in `network_mode`, `ipc`
+/// and `pid` becomes `container:<id>`. `containers` maps a service to the container its references
+/// resolve to; Compose uses the container's full ID.
+///
+/// # Errors
+/// A referenced service without a container, in Compose's words.
+pub fn resolve_service_references(
+    service: &ServiceConfig,
+    containers: &HashMap<String, String>,
+) -> Result<ServiceConfig, SpecError> {
+    let mut resolved = service.clone();
+    for source in &mut resolved.volumes_from {
+        let mut parts = source.split(':');
+        let first = parts.next().unwrap_or_default();
+        *source = if first == "container" {
+            parts.next().unwrap_or_default().to_owned()
+        } else {
+            containers.get(first).cloned().ok_or_else(|| {
+                invalid(
+                    service,
+                    format!("cannot share volume with service {first}: container missing"),
+                )
+            })?
+        };
+    }
+    for (mode, what) in [
+        (&mut resolved.network_mode, "network"),
+        (&mut resolved.ipc, "IPC"),
+        (&mut resolved.pid, "PID"),
+    ] {
+        if let Some(name) = mode.strip_prefix("service:") {
+            let container = containers.get(name).ok_or_else(|| {
+                invalid(
+                    service,
+                    format!("cannot share {what} namespace with service {name}: container missing"),
+                )
+            })?;
+            *mode = format!("container:{container}");
+        }
+    }
+    Ok(resolved)
+}
+
+/// The `com.docker.compose.config-hash` label `up` writes: the hash of the service after
+/// [`resolve_service_references`], so for a service with `service:` references it depends on the
+/// referenced containers' IDs and differs from `config --hash`. References to services without a
+/// container in `containers` are hashed unresolved.
+#[must_use]
+pub fn hash_for_up(service: &ServiceConfig, containers: &HashMap<String, String>) -> String {
+    match resolve_service_references(service, containers) {
+        Ok(resolved) => super::hash::service_hash(&resolved),
+        Err(_) => super::hash::service_hash(service),
+    }
 }
 
 /// The container a `service:` reference (or a bare service name) resolves to.
@@ -381,8 +429,11 @@ fn target_container<'a>(replica: &'a ReplicaContext<'_>, service: &'a str) -> &'
         .map_or(service, String::as_str)
 }
 
-/// Exposed ports (`80/tcp`, ranges of `expose` expanded) and port bindings.
-fn ports(service: &ServiceConfig) -> Result<(Vec<String>, PortMap), SpecError> {
+/// Exposed port keys and the port bindings by key.
+type Ports = (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>);
+
+/// Exposed ports (`80/tcp` from `ports`, `expose` entries as written) and port bindings.
+fn ports(service: &ServiceConfig) -> Result<Ports, SpecError> {
     let mut exposed: Vec<String> = Vec::new();
     let mut bindings: PortMap = HashMap::new();
     for port in &service.ports {
@@ -410,7 +461,8 @@ fn ports(service: &ServiceConfig) -> Result<(Vec<String>, PortMap), SpecError> {
                 host_port: Some(port.published.clone()),
             });
     }
-    // Compose passes `expose` entries through as written (`9000`, `9100-9101/tcp`).
+    // `expose` entries are keys as written: Compose neither expands ranges nor adds `/tcp`, and
+    // the daemon keeps them so.
     for entry in &service.expose.0 {
         if !exposed.contains(entry) {
             exposed.push(entry.clone());
@@ -476,9 +528,11 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
     host.cpu_realtime_period = (service.cpu_rt_period != 0).then_some(service.cpu_rt_period);
     host.cpu_realtime_runtime = (service.cpu_rt_runtime != 0).then_some(service.cpu_rt_runtime);
     host.cpu_shares = (service.cpu_shares != 0).then_some(service.cpu_shares);
-    let nano = (f64::from(service.cpus) * 1e9) as i64;
+    // Go multiplies the float32 by an untyped constant in float32 arithmetic: `cpus: 1.3` gives
+    // 1300000000, not the 1299999952 that widening to f64 first would give.
+    let nano = (service.cpus * 1e9_f32) as i64;
     host.nano_cpus = (nano != 0).then_some(nano);
-    let percent = (f64::from(service.cpu_percent) * 100.0) as i64;
+    let percent = (service.cpu_percent * 100_f32) as i64;
     host.cpu_percent = (percent != 0).then_some(percent);
     host.cpuset_cpus = some_string(&service.cpuset);
     host.device_cgroup_rules = some_vec(service.device_cgroup_rules.clone());
@@ -517,7 +571,7 @@ fn resources(service: &ServiceConfig, host: &mut HostConfig) {
             if limits.memory.0 != 0 {
                 host.memory = Some(limits.memory.0);
             }
-            let nano = (f64::from(limits.cpus.0) * 1e9) as i64;
+            let nano = (limits.cpus.0 * 1e9_f32) as i64;
             if nano != 0 {
                 host.nano_cpus = Some(nano);
             }
@@ -626,13 +680,13 @@ fn security_options(
                     format!("opening seccomp profile ({value}) failed: {error}"),
                 )
             })?;
-            let profile: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+            serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|error| {
                 invalid(
                     service,
                     format!("compacting json for seccomp profile ({value}) failed: {error}"),
                 )
             })?;
-            parsed.push(format!("seccomp={profile}"));
+            parsed.push(format!("seccomp={}", compact_json(&text)));
         } else {
             parsed.push(option.clone());
         }
@@ -640,24 +694,43 @@ fn security_options(
     Ok((parsed, unconfined))
 }
 
-/// `volumes_from` with services resolved to their containers.
-fn volumes_from(service: &ServiceConfig, replica: &ReplicaContext<'_>) -> Vec<String> {
-    service
-        .volumes_from
-        .iter()
-        .map(|source| {
-            if let Some(container) = source.strip_prefix("container:") {
-                return container.to_owned();
+/// Valid JSON without the whitespace between tokens, as Go's `json.Compact` leaves it: keys in
+/// their order, numbers and escapes as written.
+fn compact_json(text: &str) -> String {
+    let mut compact = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for character in text.chars() {
+        if in_string {
+            compact.push(character);
+            if escaped {
+                escaped = false;
+            } else if character == '\\' {
+                escaped = true;
+            } else if character == '"' {
+                in_string = false;
             }
-            let source = source.strip_prefix("service:").unwrap_or(source);
-            let (name, mode) = match source.split_once(':') {
-                Some((name, mode)) => (name, Some(mode)),
-                None => (source, None),
-            };
-            let container = target_container(replica, name);
-            match mode {
-                Some(mode) => format!("{container}:{mode}"),
-                None => container.to_owned(),
+        } else if character == '"' {
+            in_string = true;
+            compact.push(character);
+        } else if !matches!(character, ' ' | '\t' | '\n' | '\r') {
+            compact.push(character);
+        }
+    }
+    compact
+}
+
+/// Capabilities as Docker's Go client sends them (`normalizeCapabilities`): upper case, with the
+/// `CAP_` prefix, except `ALL`.
+fn capabilities(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            let name = name.to_uppercase();
+            if name == "ALL" || name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
             }
         })
         .collect()
@@ -669,7 +742,7 @@ fn links(project: &Project, service: &ServiceConfig, replica: &ReplicaContext<'_
     let mut links = Vec::new();
     for link in &service.links {
         let (name, alias) = link.split_once(':').unwrap_or((link, link));
-        if let Some(container) = replica.containers.get(name) {
+        for container in replica.linked.get(name).into_iter().flatten() {
             links.push(format!("{container}:{alias}"));
             links.push(format!("{container}:{name}-{}", replica.number));
             links.push(format!(
@@ -782,18 +855,15 @@ fn endpoint(
                 ));
             }
         }
-        let link_local: Vec<String> = config
-            .link_local_ips
-            .iter()
-            .filter(|ip| !ip.is_empty())
-            .cloned()
-            .collect();
-        // Compose always sends an IPAM block for a configured endpoint, empty or not.
+        // Compose always sends an IPAM block for a configured network, and copies the addresses
+        // into `IPAddress` and (a quirk it has) `IPv6Gateway`.
         settings.ipam_config = Some(EndpointIpamConfig {
             ipv4_address: some_string(&config.ipv4_address),
             ipv6_address: some_string(&config.ipv6_address),
-            link_local_ips: some_vec(link_local),
+            link_local_ips: some_vec(config.link_local_ips.clone()),
         });
+        settings.ip_address = some_string(&config.ipv4_address);
+        settings.ipv6_gateway = some_string(&config.ipv6_address);
         settings.mac_address = some_string(&config.mac_address);
         let mut driver_opts: HashMap<String, String> =
             config.driver_opts.0.clone().into_iter().collect();
@@ -822,14 +892,37 @@ fn volumes(
     let mut binds = Vec::new();
     let mut mounts: Vec<Mount> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
-    let inherited: HashMap<String, String> = replica
+    // Compose takes over the replaced container's mount at the target of an anonymous volume as
+    // it was (type, volume name or host path, access), without the service's options.
+    let inherited: HashMap<String, Mount> = replica
         .inherit_anonymous_volumes_from
         .and_then(|container| container.mounts.as_ref())
         .map(|points| {
             points
                 .iter()
-                .filter(|point| point.typ.as_deref() == Some("volume"))
-                .filter_map(|point| Some((point.destination.clone()?, point.name.clone()?)))
+                .filter_map(|point| {
+                    let kind = serde_json::to_value(point.typ.as_ref()?).ok()?;
+                    let kind = kind.as_str()?.to_owned();
+                    if kind == "tmpfs" {
+                        return None;
+                    }
+                    let source = if kind == "volume" {
+                        point.name.clone()
+                    } else {
+                        point.source.clone()
+                    };
+                    let target = point.destination.clone()?;
+                    Some((
+                        target.clone(),
+                        Mount {
+                            typ: wire(&kind),
+                            source,
+                            target: Some(target),
+                            read_only: Some(!point.rw.unwrap_or(true)),
+                            ..Mount::default()
+                        },
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -845,10 +938,10 @@ fn volumes(
                     binds.push(bind_string(&source, volume));
                 }
             }
-            "volume" if volume.source.is_empty() => {
-                let source = inherited.get(&volume.target).cloned().unwrap_or_default();
-                mounts.push(mount(volume, "volume", &source));
+            _ if volume.source.is_empty() && inherited.contains_key(&volume.target) => {
+                mounts.push(inherited[&volume.target].clone());
             }
+            "volume" if volume.source.is_empty() => mounts.push(mount(volume, "volume", "")),
             "volume" => match project.volumes.get(&volume.source) {
                 Some(declared) if !volume_requires_mount_api(volume) => {
                     binds.push(bind_string(&declared.name, volume));
@@ -883,13 +976,15 @@ fn volumes(
         let target = file_target("/run/secrets/", &reference.source, &reference.target);
         check_file_object(service, secret, "secrets")?;
         if !secret.environment.is_empty() || !secret.content.is_empty() {
-            refuse_read_only(service, "secret", secret)?;
-            files.push(injection(&target, secret, reference)?);
+            if let Some(file) = injection(service, "secret", &target, secret, reference)? {
+                files.push(file);
+            }
         } else if !targets.contains(&target) {
             targets.push(target.clone());
             mounts.push(read_only_bind(
                 &absolute(context.working_dir, &secret.file),
                 &target,
+                true,
             ));
         }
     }
@@ -902,14 +997,16 @@ fn volumes(
         let target = file_target("/", &reference.source, &reference.target);
         check_file_object(service, config, "configs")?;
         if !config.environment.is_empty() || !config.content.is_empty() {
-            refuse_read_only(service, "config", config)?;
-            files.push(injection(&target, config, reference)?);
+            if let Some(file) = injection(service, "config", &target, config, reference)? {
+                files.push(file);
+            }
         } else if !targets.contains(&target) {
             targets.push(target.clone());
-            let mut bind = read_only_bind(&absolute(context.working_dir, &config.file), &target);
-            // Compose builds config mounts without bind options, secret mounts with them.
-            bind.bind_options = None;
-            mounts.push(bind);
+            mounts.push(read_only_bind(
+                &absolute(context.working_dir, &config.file),
+                &target,
+                false,
+            ));
         }
     }
     Ok((binds, mounts, files))
@@ -942,24 +1039,6 @@ fn check_file_object(
     Ok(())
 }
 
-/// Compose cannot write a secret or config into a read-only root file system, and says so.
-fn refuse_read_only(
-    service: &ServiceConfig,
-    kind: &str,
-    object: &FileObjectConfig,
-) -> Result<(), SpecError> {
-    if service.read_only {
-        return Err(invalid(
-            service,
-            format!(
-                "cannot create {kind} {:?} in read-only service {}: `file` is the sole supported option",
-                object.name, service.name
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn file_target(base: &str, source: &str, target: &str) -> String {
     if target.is_empty() {
         format!("{base}{source}")
@@ -970,13 +1049,30 @@ fn file_target(base: &str, source: &str, target: &str) -> String {
     }
 }
 
+/// The file Compose copies into the container for a secret or config whose content comes from
+/// the environment or the file itself (`secrets.go`): none when the content is empty, an error in
+/// a read-only container.
 fn injection(
+    service: &ServiceConfig,
+    kind: &str,
     target: &str,
     object: &FileObjectConfig,
     reference: &crate::model::service::FileReferenceConfig,
-) -> Result<FileInjection, SpecError> {
+) -> Result<Option<FileInjection>, SpecError> {
+    if object.content.is_empty() {
+        return Ok(None);
+    }
+    if service.read_only {
+        return Err(invalid(
+            service,
+            format!(
+                "cannot create {kind} {:?} in read-only service {}: `file` is the sole supported option",
+                object.name, service.name
+            ),
+        ));
+    }
     let id = |text: &str| text.parse::<u64>().unwrap_or(0);
-    Ok(FileInjection {
+    Ok(Some(FileInjection {
         path: target.to_owned(),
         content: object.content.clone().into_bytes(),
         mode: reference
@@ -984,7 +1080,7 @@ fn injection(
             .map_or(0o444, |mode| u32::try_from(mode.0).unwrap_or(0o444)),
         uid: id(&reference.uid),
         gid: id(&reference.gid),
-    })
+    }))
 }
 
 fn absolute(working_dir: &Path, source: &str) -> String {
@@ -995,13 +1091,15 @@ fn absolute(working_dir: &Path, source: &str) -> String {
     }
 }
 
-fn read_only_bind(source: &str, target: &str) -> Mount {
+/// The read-only bind of a secret or config file. Compose gives secrets bind options (no host
+/// path created) and configs none.
+fn read_only_bind(source: &str, target: &str, with_options: bool) -> Mount {
     Mount {
         typ: wire("bind"),
         source: Some(source.to_owned()),
         target: Some(target.to_owned()),
         read_only: Some(true),
-        bind_options: Some(MountBindOptions {
+        bind_options: with_options.then(|| MountBindOptions {
             create_mountpoint: Some(false),
             ..MountBindOptions::default()
         }),
@@ -1185,5 +1283,333 @@ pub fn volume_spec(context: &ProjectContext<'_>, key: &str, volume: &VolumeConfi
             labels: Some(labels_map),
             ..VolumeCreateRequest::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_engine::models::{ContainerSummary, MountPoint};
+
+    use super::*;
+    use crate::loader::{self, LoadOptions, ProjectOptions};
+
+    /// Loads `yaml` as project `p` through the real loader, with `files` beside it.
+    fn load(yaml: &str, files: &[(&str, &str)]) -> crate::loader::Loaded {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("berth-spec-{}-{count}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let options = ProjectOptions {
+            files: vec![dir.join("compose.yaml").display().to_string()],
+            project_name: Some("p".to_owned()),
+            project_directory: None,
+            env_files: Vec::new(),
+            profiles: Vec::new(),
+            os_environment: crate::loader::Environment::new(),
+            current_dir: dir.clone(),
+        };
+        let loaded = loader::load(&options, &LoadOptions::default()).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    struct Fixture {
+        loaded: crate::loader::Loaded,
+        containers: HashMap<String, String>,
+        linked: HashMap<String, Vec<String>>,
+    }
+
+    impl Fixture {
+        fn new(yaml: &str) -> Self {
+            Self::with_files(yaml, &[])
+        }
+
+        fn with_files(yaml: &str, files: &[(&str, &str)]) -> Self {
+            Self {
+                loaded: load(yaml, files),
+                containers: HashMap::from([("db".to_owned(), "0123456789ab".to_owned())]),
+                linked: HashMap::from([(
+                    "db".to_owned(),
+                    vec!["p-db-1".to_owned(), "p-db-2".to_owned()],
+                )]),
+            }
+        }
+
+        fn spec_with(
+            &self,
+            service: &str,
+            inherit: Option<&ContainerSummary>,
+        ) -> Result<ContainerSpec, SpecError> {
+            let context = ProjectContext {
+                project: &self.loaded.project,
+                working_dir: &self.loaded.working_dir,
+                config_files: &self.loaded.config_files,
+                env_files: None,
+            };
+            let replica = ReplicaContext {
+                name: format!("p-{service}-1"),
+                number: 1,
+                config_hash: "hash",
+                image_id: "sha256:abc",
+                replace: None,
+                one_off: None,
+                containers: &self.containers,
+                linked: &self.linked,
+                inherit_anonymous_volumes_from: inherit,
+            };
+            container_spec(&context, &self.loaded.project.services[service], &replica)
+        }
+
+        fn spec(&self, service: &str) -> ContainerSpec {
+            self.spec_with(service, None).expect("a spec")
+        }
+    }
+
+    fn host(spec: &ContainerSpec) -> &HostConfig {
+        spec.body.host_config.as_ref().unwrap()
+    }
+
+    #[test]
+    fn cpus_are_multiplied_in_float32_as_go_does() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    cpus: 1.3\n    cpu_percent: 30\n  b:\n    image: x\n    deploy:\n      resources:\n        limits:\n          cpus: '0.7'\n",
+        );
+        assert_eq!(host(&fixture.spec("a")).nano_cpus, Some(1_300_000_000));
+        assert_eq!(host(&fixture.spec("a")).cpu_percent, Some(3000));
+        assert_eq!(host(&fixture.spec("b")).nano_cpus, Some(700_000_000));
+    }
+
+    #[test]
+    fn service_references_resolve_to_containers_and_volumes_from_loses_its_mode() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  side:\n    image: x\n    network_mode: service:db\n    ipc: service:db\n    pid: service:db\n    volumes_from: ['db:ro', 'container:other:rw']\n",
+        );
+        let spec = fixture.spec("side");
+        let host = host(&spec);
+        assert_eq!(host.network_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(host.ipc_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(host.pid_mode.as_deref(), Some("container:0123456789ab"));
+        assert_eq!(
+            host.volumes_from,
+            Some(vec!["0123456789ab".to_owned(), "other".to_owned()])
+        );
+        assert!(spec.body.networking_config.is_none());
+
+        let side = &fixture.loaded.project.services["side"];
+        assert_ne!(
+            hash_for_up(side, &fixture.containers),
+            super::super::hash::service_hash(side)
+        );
+        let error = resolve_service_references(side, &HashMap::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service \"side\": cannot share volume with service db: container missing"
+        );
+        let db = &fixture.loaded.project.services["db"];
+        assert_eq!(
+            hash_for_up(db, &fixture.containers),
+            super::super::hash::service_hash(db)
+        );
+    }
+
+    #[test]
+    fn labels_carry_project_dependencies_and_replica() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  web:\n    image: x\n    labels: [a=b]\n    depends_on:\n      db:\n        condition: service_healthy\n        restart: true\n",
+        );
+        let spec = fixture.spec("web");
+        let labels = spec.body.labels.unwrap();
+        assert_eq!(labels["a"], "b");
+        assert_eq!(labels[labels::PROJECT], "p");
+        assert_eq!(labels[labels::SERVICE], "web");
+        assert_eq!(labels[labels::CONTAINER_NUMBER], "1");
+        assert_eq!(labels[labels::ONEOFF], "False");
+        assert_eq!(labels[labels::CONFIG_HASH], "hash");
+        assert_eq!(labels[labels::IMAGE], "sha256:abc");
+        assert_eq!(labels[labels::DEPENDS_ON], "db:service_healthy:true");
+        assert!(!labels.contains_key(labels::ENVIRONMENT_FILE));
+    }
+
+    #[test]
+    fn expose_keys_stay_as_written_and_capabilities_get_their_prefix() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    expose: ['3000', '4000-4002/udp']\n    ports: ['8080:80']\n    cap_add: [net_admin, ALL, CAP_CHOWN]\n",
+        );
+        let spec = fixture.spec("a");
+        assert_eq!(
+            spec.body.exposed_ports,
+            Some(vec![
+                "80/tcp".to_owned(),
+                "3000".to_owned(),
+                "4000-4002/udp".to_owned()
+            ])
+        );
+        assert_eq!(
+            host(&spec).cap_add,
+            Some(vec![
+                "CAP_NET_ADMIN".to_owned(),
+                "ALL".to_owned(),
+                "CAP_CHOWN".to_owned()
+            ])
+        );
+        let bindings = host(&spec).port_bindings.clone().unwrap();
+        let binding = &bindings["80/tcp"].as_ref().unwrap()[0];
+        assert_eq!(binding.host_port.as_deref(), Some("8080"));
+    }
+
+    #[test]
+    fn links_point_at_every_replica_of_the_linked_service() {
+        let fixture = Fixture::new(
+            "services:\n  db:\n    image: x\n  web:\n    image: x\n    links: ['db:database']\n    external_links: [outside]\n",
+        );
+        let spec = fixture.spec("web");
+        assert_eq!(
+            host(&spec).links,
+            Some(
+                [
+                    "p-db-1:database",
+                    "p-db-1:db-1",
+                    "p-db-1:p-db-1",
+                    "p-db-2:database",
+                    "p-db-2:db-1",
+                    "p-db-2:p-db-1",
+                    "outside:outside"
+                ]
+                .map(str::to_owned)
+                .to_vec()
+            )
+        );
+    }
+
+    #[test]
+    fn the_highest_priority_network_is_primary_and_the_rest_connect_after_creation() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    networks:\n      back:\n      front:\n        priority: 5\n        aliases: [www]\n        ipv4_address: 10.1.2.3\nnetworks:\n  back:\n  front:\n",
+        );
+        let spec = fixture.spec("a");
+        assert_eq!(host(&spec).network_mode.as_deref(), Some("p_front"));
+        let endpoints = spec
+            .body
+            .networking_config
+            .unwrap()
+            .endpoints_config
+            .unwrap();
+        let front = &endpoints["p_front"];
+        assert_eq!(
+            front.aliases,
+            Some(vec!["p-a-1".to_owned(), "a".to_owned(), "www".to_owned()])
+        );
+        assert_eq!(
+            front.ipam_config.as_ref().unwrap().ipv4_address.as_deref(),
+            Some("10.1.2.3")
+        );
+        let extra: Vec<&str> = spec
+            .extra_networks
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(extra, ["p_back"]);
+    }
+
+    #[test]
+    fn secrets_and_configs_are_bound_from_files_or_injected() {
+        let yaml = "services:\n  a:\n    image: x\n    secrets: [file_secret, {source: env_secret, target: custom, mode: 0400}]\n    configs: [file_config, {source: inline, target: /etc/inline.conf}, empty]\nsecrets:\n  file_secret:\n    file: ./secret.txt\n  env_secret:\n    environment: SECRET_VALUE\nconfigs:\n  file_config:\n    file: ./config.txt\n  inline:\n    content: hello\n  empty:\n    content: ''\n";
+        let fixture = Fixture::with_files(
+            yaml,
+            &[
+                ("secret.txt", "s"),
+                ("config.txt", "c"),
+                (".env", "SECRET_VALUE=v\n"),
+            ],
+        );
+        let spec = fixture.spec("a");
+        let mounts = host(&spec).mounts.clone().unwrap();
+        let secret = mounts
+            .iter()
+            .find(|mount| mount.target.as_deref() == Some("/run/secrets/file_secret"))
+            .unwrap();
+        assert!(secret.source.as_deref().unwrap().ends_with("/secret.txt"));
+        assert_eq!(secret.read_only, Some(true));
+        assert!(secret.bind_options.is_some());
+        let config = mounts
+            .iter()
+            .find(|mount| mount.target.as_deref() == Some("/file_config"))
+            .unwrap();
+        assert!(config.bind_options.is_none());
+        let injected: Vec<(&str, u32)> = spec
+            .files
+            .iter()
+            .map(|file| (file.path.as_str(), file.mode))
+            .collect();
+        assert_eq!(
+            injected,
+            [("/run/secrets/custom", 0o400), ("/etc/inline.conf", 0o444)]
+        );
+    }
+
+    #[test]
+    fn injected_content_in_a_read_only_service_is_refused_as_compose_does() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    read_only: true\n    configs: [inline]\nconfigs:\n  inline:\n    content: hello\n",
+        );
+        let error = fixture.spec_with("a", None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service \"a\": cannot create config \"p_inline\" in read-only service a: `file` is the sole supported option"
+        );
+    }
+
+    #[test]
+    fn a_recreated_container_takes_over_the_anonymous_volume_as_it_was() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    volumes:\n      - type: volume\n        target: /anon\n        volume:\n          nocopy: true\n      - /fresh\n",
+        );
+        let old = ContainerSummary {
+            mounts: Some(vec![MountPoint {
+                typ: serde_json::from_value(serde_json::json!("volume")).ok(),
+                name: Some("f00d".to_owned()),
+                destination: Some("/anon".to_owned()),
+                rw: Some(true),
+                ..MountPoint::default()
+            }]),
+            ..ContainerSummary::default()
+        };
+        let spec = fixture.spec_with("a", Some(&old)).unwrap();
+        let mounts = host(&spec).mounts.clone().unwrap();
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(mounts[0].source.as_deref(), Some("f00d"));
+        assert_eq!(mounts[0].read_only, Some(false));
+        assert!(mounts[0].volume_options.is_none());
+        assert_eq!(mounts[1].target.as_deref(), Some("/fresh"));
+        assert_eq!(mounts[1].source, None);
+    }
+
+    #[test]
+    fn seccomp_profiles_are_compacted_with_their_keys_in_order() {
+        assert_eq!(
+            compact_json("{\n  \"z\": [ 1, 2 ],\n  \"a\": \"x y\\\" z\"\n}\n"),
+            "{\"z\":[1,2],\"a\":\"x y\\\" z\"}"
+        );
+    }
+
+    #[test]
+    fn named_volumes_use_the_bind_string_unless_they_need_the_mount_api() {
+        let fixture = Fixture::new(
+            "services:\n  a:\n    image: x\n    volumes:\n      - data:/data:ro\n      - type: volume\n        source: data\n        target: /nocopy\n        volume:\n          nocopy: true\n      - ./src:/src\nvolumes:\n  data:\n",
+        );
+        let spec = fixture.spec("a");
+        let binds = host(&spec).binds.clone().unwrap();
+        assert_eq!(binds[0], "p_data:/data:ro");
+        assert!(binds[1].ends_with("/src:/src:rw"));
+        let mounts = host(&spec).mounts.clone().unwrap();
+        assert_eq!(mounts[0].source.as_deref(), Some("p_data"));
+        assert_eq!(
+            mounts[0].volume_options.as_ref().unwrap().no_copy,
+            Some(true)
+        );
     }
 }

@@ -215,38 +215,6 @@ pub fn selection(project: &Project, options: &UpOptions) -> Vec<String> {
         .collect()
 }
 
-/// The service as Compose hashes it at `up` (`resolveServiceReferences`): `service:` references in
-/// `network_mode`, `ipc` and `pid` become `container:<ID>` and `volumes_from` entries the bare
-/// container ID (`container:` entries lose their prefix), each naming the first container of the
-/// referenced service. `None` when a referenced service has no container yet.
-#[must_use]
-pub fn resolved_for_up(
-    service: &ServiceConfig,
-    first_containers: &HashMap<String, String>,
-) -> Option<ServiceConfig> {
-    let mut resolved = service.clone();
-    for mode in [
-        &mut resolved.network_mode,
-        &mut resolved.ipc,
-        &mut resolved.pid,
-    ] {
-        if let Some(name) = mode.strip_prefix("service:") {
-            let id = first_containers.get(name)?;
-            *mode = format!("container:{id}");
-        }
-    }
-    for source in &mut resolved.volumes_from {
-        let mut parts = source.split(':');
-        let first = parts.next().unwrap_or_default();
-        if first == "container" {
-            *source = parts.next().unwrap_or_default().to_owned();
-        } else {
-            *source = first_containers.get(first)?.clone();
-        }
-    }
-    Some(resolved)
-}
-
 /// Services whose `service:` references name services without a container yet, and everything
 /// that depends on them: they must wait for a pass that creates those containers.
 #[must_use]
@@ -254,7 +222,9 @@ pub fn deferred(project: &Project, first_containers: &HashMap<String, String>) -
     let mut deferred: HashSet<String> = project
         .services
         .values()
-        .filter(|service| resolved_for_up(service, first_containers).is_none())
+        .filter(|service| {
+            super::container::resolve_service_references(service, first_containers).is_err()
+        })
         .map(|service| service.name.clone())
         .collect();
     loop {
