@@ -54,22 +54,17 @@ impl Session {
     ///
     /// # Errors
     /// No daemon answers.
-    pub async fn open(cli: &super::Cli) -> anyhow::Result<Self> {
-        Self::open_titled(cli, "Running").await
+    pub async fn open(_cli: &super::Cli) -> anyhow::Result<Self> {
+        Self::open_titled("Running").await
     }
 
     /// [`Session::open`] with a progress title (`Running`, `Stopping`…).
     ///
     /// # Errors
     /// No daemon answers.
-    pub async fn open_titled(cli: &super::Cli, title: &str) -> anyhow::Result<Self> {
+    pub async fn open_titled(title: &str) -> anyhow::Result<Self> {
         let engine = connect().await?;
-        let progress = crate::progress::Progress::new(
-            crate::progress::Mode::from_flag(cli.progress.as_deref()),
-            &cli.ansi,
-            cli.dry_run,
-            title,
-        );
+        let progress = crate::progress::Progress::for_command(title);
         let cancel = tokio_util::sync::CancellationToken::new();
         let force = tokio_util::sync::CancellationToken::new();
         let exit_on_force = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));

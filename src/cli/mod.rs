@@ -153,6 +153,11 @@ impl Cli {
 /// # Errors
 /// Whatever the command reports.
 pub fn run(cli: &Cli) -> anyhow::Result<i32> {
+    crate::progress::configure(
+        crate::progress::Mode::from_flag(cli.progress.as_deref()),
+        &cli.ansi,
+        cli.dry_run,
+    )?;
     match &cli.command {
         Command::Config(args) => config::run(cli, args),
         Command::Create(args) => up::create(cli, args),

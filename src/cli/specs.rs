@@ -56,8 +56,8 @@ impl<'a> ProjectSpecs<'a> {
             })
             .collect();
         let linked = containers
-            .iter()
-            .map(|(service, _)| {
+            .keys()
+            .map(|service| {
                 let mut names: Vec<String> = observed
                     .service_containers(service)
                     .map(|container| container.name().to_owned())

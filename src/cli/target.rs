@@ -12,14 +12,12 @@
 //! `src/progress` renders events.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
-use std::sync::Mutex;
 
 use anyhow::{Context as _, bail};
 use berth_engine::containers::LabelFilter;
 use berth_engine::execute::ExecuteOptions;
 use berth_engine::plan::Display;
-use berth_engine::{Engine, Event, EventStatus, Operation, Plan, Reporter, StepId, labels};
+use berth_engine::{Engine, Operation, Plan, StepId, labels};
 
 use super::Cli;
 use crate::converge::observed::ObservedContainer;
@@ -362,7 +360,8 @@ pub fn add_each<'a>(
         .collect()
 }
 
-/// Runs `plan`, reporting progress as plain lines, and fails with the first failure's message.
+/// Runs `plan`, reporting progress as the global flags ask, and fails with the first failure's
+/// message.
 ///
 /// # Errors
 /// A step failed, or the run was interrupted.
@@ -370,7 +369,7 @@ pub async fn execute(engine: &Engine, plan: &Plan) -> anyhow::Result<()> {
     if plan.is_empty() {
         return Ok(());
     }
-    let reporter = PlainReporter::default();
+    let reporter = crate::progress::Progress::for_command("Running");
     let cancel = tokio_util::sync::CancellationToken::new();
     let options = ExecuteOptions {
         parallelism: None,
@@ -386,6 +385,7 @@ pub async fn execute(engine: &Engine, plan: &Plan) -> anyhow::Result<()> {
         })
     };
     let outcome = berth_engine::execute(engine, plan, &reporter, &options).await;
+    reporter.finish();
     interrupt.abort();
     if let Some((_, error)) = outcome.failed.into_iter().next() {
         return Err(daemon_error(error));
@@ -406,28 +406,6 @@ pub fn daemon_error(error: berth_engine::EngineError) -> anyhow::Error {
             anyhow::anyhow!("Error response from daemon: {message}")
         }
         other => other.into(),
-    }
-}
-
-/// Compose's plain progress lines on stderr: ` Container p-web-1  Stopped`. Events with no text
-/// (a step Compose does not announce) are skipped; errors print `Error` and the message follows
-/// from the command's error. Stands in for `src/progress` until that renders events.
-#[derive(Debug, Default)]
-pub struct PlainReporter {
-    lock: Mutex<()>,
-}
-
-impl Reporter for PlainReporter {
-    fn event(&self, event: Event) {
-        let text = match event.status {
-            EventStatus::Error => "Error",
-            _ => event.text.as_str(),
-        };
-        if text.is_empty() {
-            return;
-        }
-        let _guard = self.lock.lock();
-        let _ = writeln!(std::io::stderr().lock(), " {}  {text}", event.resource);
     }
 }
 

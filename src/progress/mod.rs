@@ -143,7 +143,33 @@ impl std::fmt::Debug for Progress {
     }
 }
 
+/// The progress settings of this process, fixed once from the global flags.
+static CONFIGURED: std::sync::OnceLock<(Mode, String, bool)> = std::sync::OnceLock::new();
+
+/// Fixes the progress settings from `--progress`, `--ansi` and `--dry-run` for every display this
+/// process opens ([`Progress::for_command`]).
+///
+/// # Errors
+/// A pair Compose refuses (`--progress tty --ansi never`, `--progress plain --ansi always`).
+pub fn configure(mode: Mode, ansi: &str, dry_run: bool) -> Result<(), ModeError> {
+    mode.resolve(ansi, std::io::stderr().is_terminal())?;
+    let _ = CONFIGURED.set((mode, ansi.to_owned(), dry_run));
+    Ok(())
+}
+
 impl Progress {
+    /// The display for a command with the process's settings ([`configure`]); `auto` when
+    /// nothing was configured.
+    #[must_use]
+    pub fn for_command(title: &str) -> Self {
+        let (mode, ansi, dry_run) =
+            CONFIGURED
+                .get()
+                .cloned()
+                .unwrap_or((Mode::Auto, "auto".to_owned(), false));
+        Self::new(mode, &ansi, dry_run, title)
+    }
+
     /// The display for a command, on standard error: `mode` from `--progress`, `ansi` from
     /// `--ansi` (`auto`, `always`, `never`), `NO_COLOR` read here. A pair [`Mode::resolve`]
     /// refuses (which the caller should have reported) keeps the explicit `--progress`.
