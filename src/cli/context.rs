@@ -6,7 +6,7 @@ use std::future::Future;
 use anyhow::Context as _;
 use berth_engine::Engine;
 
-/// Runs `future` to completion on a multi-threaded runtime sized for this machine.
+/// Runs `future` to completion on a single-threaded runtime.
 ///
 /// # Errors
 /// The runtime cannot be built (no threads left), or `future`'s own error.
@@ -14,8 +14,9 @@ pub fn block_on<F, T>(future: F) -> anyhow::Result<T>
 where
     F: Future<Output = anyhow::Result<T>>,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the work is waiting on the daemon, and every extra thread costs start-up time
+    // (its own allocator heap, its own page faults) that a no-op `up` or `ps` would notice.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -63,7 +64,8 @@ impl Session {
     /// # Errors
     /// No daemon answers.
     pub async fn open_titled(title: &str) -> anyhow::Result<Self> {
-        let engine = connect().await?;
+        // The daemon is checked alongside each command's first requests (`Engine::checked`).
+        let engine = Engine::open_default()?;
         let progress = crate::progress::Progress::for_command(title);
         let cancel = tokio_util::sync::CancellationToken::new();
         let force = tokio_util::sync::CancellationToken::new();

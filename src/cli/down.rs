@@ -41,7 +41,9 @@ pub fn run(cli: &Cli, args: &DownArgs) -> anyhow::Result<i32> {
     let target = super::target::Target::resolve(cli, &[])?;
     context::block_on(async {
         let session = Session::open(cli).await?;
-        let observed = Observed::collect(&session.engine, &target.name)
+        let observed = session
+            .engine
+            .checked(Observed::collect(&session.engine, &target.name))
             .await
             .context("listing the project's resources")?;
         let project = target.loaded.as_ref().map(|loaded| &loaded.project);

@@ -219,12 +219,15 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             separator,
         };
         let selected = reconcile::selection(project, &options);
-        let image_ids =
-            ensure_images(&session, project, &selected, &args.pull, args.quiet_pull).await?;
+        // Images, the snapshot of what runs and the daemon check go out together: a no-op `up`
+        // costs one round trip.
+        let (image_ids, observed) = tokio::join!(
+            ensure_images(&session, project, &selected, &args.pull, args.quiet_pull),
+            Observed::collect(&session.engine, &project.name),
+        );
+        let image_ids = image_ids?;
+        let mut observed = observed.context("listing the project's resources")?;
         check_external(&session.engine, project).await?;
-        let mut observed = Observed::collect(&session.engine, &project.name)
-            .await
-            .context("listing the project's resources")?;
         if !args.remove_orphans {
             session.warn_orphans(&target, &observed);
         }
@@ -341,7 +344,10 @@ async fn ensure_images(
     pull_flag: &str,
     quiet: bool,
 ) -> anyhow::Result<HashMap<String, String>> {
-    let present_ids = session.engine.image_ids_by_tag().await?;
+    let present_ids = session
+        .engine
+        .checked(session.engine.image_ids_by_tag())
+        .await?;
     let present_ids = &present_ids;
     let lookups = selected.iter().map(|name| async move {
         let service = &project.services[name.as_str()];

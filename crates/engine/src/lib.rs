@@ -51,15 +51,60 @@ impl Engine {
     /// # Errors
     /// [`EngineError::Unreachable`] naming the address when nothing answers there.
     pub async fn connect_to(endpoint: Endpoint) -> Result<Self> {
+        let engine = Self::open(endpoint)?;
+        engine.check().await?;
+        Ok(engine)
+    }
+
+    /// A client for the endpoint found by [`Endpoint::from_environment`], without contacting the
+    /// daemon: pair the first requests with [`Engine::checked`] so that a missing daemon is still
+    /// reported as [`EngineError::Unreachable`], at no extra round trip.
+    ///
+    /// # Errors
+    /// An unusable address or Docker context.
+    pub fn open_default() -> Result<Self> {
+        Self::open(Endpoint::from_environment()?)
+    }
+
+    /// A client for `endpoint`, without contacting the daemon.
+    ///
+    /// # Errors
+    /// An unusable address.
+    pub fn open(endpoint: Endpoint) -> Result<Self> {
         let docker = connect::client(&endpoint)?;
-        docker
+        Ok(Self { docker, endpoint })
+    }
+
+    /// Checks that a daemon answers.
+    ///
+    /// # Errors
+    /// [`EngineError::Unreachable`] naming the address.
+    pub async fn check(&self) -> Result<()> {
+        self.docker
             .ping()
             .await
+            .map(drop)
             .map_err(|error| EngineError::Unreachable {
-                host: endpoint.host.clone(),
+                host: self.endpoint.host.clone(),
                 reason: unreachable_reason(&error),
-            })?;
-        Ok(Self { docker, endpoint })
+            })
+    }
+
+    /// Runs `work` while checking, in parallel, that the daemon answers; a missing daemon is
+    /// reported as [`EngineError::Unreachable`] rather than as `work`'s transport error.
+    ///
+    /// # Errors
+    /// Unreachable, or `work`'s own error.
+    pub async fn checked<T, E>(
+        &self,
+        work: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<EngineError>,
+    {
+        let (reachable, result) = tokio::join!(self.check(), work);
+        reachable?;
+        result
     }
 
     /// The address this engine talks to.
