@@ -170,9 +170,15 @@ def compare(arguments, berth, compose, workdir):
         if rounds > 1:
             timed(config_command(compose, file), arguments.timeout)
             timed(config_command(berth, file), arguments.timeout)
-        for _ in range(rounds):
-            compose_runs.append(timed(config_command(compose, file), arguments.timeout))
-            berth_runs.append(timed(config_command(berth, file), arguments.timeout))
+        # The order alternates every round, as in lifecycle.py: whichever tool runs second
+        # inherits the machine the first one leaves (its exit's page freeing, a busier cache).
+        for round_number in range(rounds):
+            if round_number % 2 == 0:
+                compose_runs.append(timed(config_command(compose, file), arguments.timeout))
+                berth_runs.append(timed(config_command(berth, file), arguments.timeout))
+            else:
+                berth_runs.append(timed(config_command(berth, file), arguments.timeout))
+                compose_runs.append(timed(config_command(compose, file), arguments.timeout))
         timed_out = any(run.timed_out for run in compose_runs)
         compose_seconds = median(compose_runs)
         berth_seconds = median(berth_runs)

@@ -10,7 +10,7 @@ use berth_engine::labels;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::context::{block_on, connect};
+use super::context::block_on;
 use super::print_stdout;
 use super::table::tabulate;
 use crate::converge::observed::ObservedContainer;
@@ -69,11 +69,14 @@ pub fn run(args: &LsArgs) -> anyhow::Result<i32> {
         );
     }
     let containers = block_on(async {
-        let engine = connect().await?;
+        // The daemon check rides along with the one list call.
+        let engine = berth_engine::Engine::open_default()?;
         let filter = LabelFilter::default()
             .with_key(labels::PROJECT)
             .with_key(labels::CONFIG_HASH);
-        Ok(engine.list_containers(&filter, args.all).await?)
+        Ok(engine
+            .checked(engine.list_containers(&filter, args.all))
+            .await?)
     })?;
     let containers: Vec<ObservedContainer> = containers
         .into_iter()

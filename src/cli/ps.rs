@@ -12,7 +12,7 @@ use anyhow::bail;
 use clap::{ArgAction, Args};
 use serde_json::{Map, Value};
 
-use super::context::{block_on, connect};
+use super::context::block_on;
 use super::table::{ellipsis, go_time_string, human_duration, now_unix, tabulate, truncate_id};
 use super::target::{OneOff, Target, list_containers};
 use super::{Cli, print_stdout};
@@ -83,8 +83,17 @@ pub fn run(cli: &Cli, args: &PsArgs) -> anyhow::Result<i32> {
         OneOff::Exclude
     };
     let mut containers = block_on(async {
-        let engine = connect().await?;
-        list_containers(&engine, &target.name, one_off, all, &services).await
+        // The daemon check rides along with the one list call.
+        let engine = berth_engine::Engine::open_default()?;
+        engine
+            .checked(list_containers(
+                &engine,
+                &target.name,
+                one_off,
+                all,
+                &services,
+            ))
+            .await
     })?;
     if !services.is_empty() {
         containers.retain(|container| services.iter().any(|s| s == container.service()));
