@@ -344,9 +344,13 @@ async fn ensure_images(
     pull_flag: &str,
     quiet: bool,
 ) -> anyhow::Result<HashMap<String, String>> {
+    let references: Vec<String> = selected
+        .iter()
+        .map(|name| image_reference(project, &project.services[name.as_str()]))
+        .collect();
     let present_ids = session
         .engine
-        .checked(session.engine.image_ids_by_tag())
+        .checked(session.engine.image_ids_by_tag(&references))
         .await?;
     let present_ids = &present_ids;
     let lookups = selected.iter().map(|name| async move {
