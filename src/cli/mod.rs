@@ -18,7 +18,6 @@ pub mod start;
 pub mod stop;
 pub mod table;
 pub mod target;
-pub mod unpause;
 pub mod up;
 pub mod version;
 
@@ -104,7 +103,7 @@ pub enum Command {
     /// Stop services.
     Stop(stop::StopArgs),
     /// Unpause services.
-    Unpause(unpause::UnpauseArgs),
+    Unpause(pause::PauseArgs),
     /// Create and start containers.
     Up(up::UpArgs),
     /// Scale services.
@@ -164,13 +163,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Down(args) => down::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
         Command::Ls(args) => ls::run(args),
-        Command::Pause(args) => pause::run(cli, args),
+        Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
         Command::Ps(args) => ps::run(cli, args),
         Command::Restart(args) => restart::run(cli, args),
         Command::Rm(args) => rm::run(cli, args),
         Command::Start(args) => start::run(cli, args),
         Command::Stop(args) => stop::run(cli, args),
-        Command::Unpause(args) => unpause::run(cli, args),
+        Command::Unpause(args) => pause::run(cli, args, pause::Verb::Unpause),
         Command::Up(args) => up::run(cli, args),
         Command::Scale(args) => up::scale(cli, args),
         Command::Version(args) => version::run(args),
