@@ -286,6 +286,39 @@ pub fn dependency_order(project: &Project) -> Vec<String> {
     order
 }
 
+/// Adds the stop of `container` (after `after`) and its removal, shown as Compose shows them;
+/// returns both steps. `volumes` also removes its anonymous volumes.
+fn stop_and_remove(
+    plan: &mut Plan,
+    container: &ObservedContainer,
+    after: &[StepId],
+    timeout: Option<i32>,
+    volumes: bool,
+    cause: &str,
+) -> (StepId, StepId) {
+    let resource = format!("Container {}", container.name());
+    let stop = plan.add(
+        Operation::StopContainer {
+            name: container.id().to_owned(),
+            timeout,
+        },
+        after,
+        cause,
+        Some(Display::new(resource.clone(), "Stopping", "Stopped")),
+    );
+    let remove = plan.add(
+        Operation::RemoveContainer {
+            name: container.id().to_owned(),
+            force: true,
+            volumes,
+        },
+        &[stop],
+        cause,
+        Some(Display::new(resource, "Removing", "Removed")),
+    );
+    (stop, remove)
+}
+
 /// How a container of the plan comes to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Start {
@@ -360,26 +393,7 @@ pub fn plan_up(
         }
         up.orphans.push(container.name().to_owned());
         if options.remove_orphans {
-            let resource = format!("Container {}", container.name());
-            let stop = plan.add(
-                Operation::StopContainer {
-                    name: container.id().to_owned(),
-                    timeout: options.timeout,
-                },
-                &[],
-                "orphan",
-                Some(Display::new(resource.clone(), "Stopping", "Stopped")),
-            );
-            plan.add(
-                Operation::RemoveContainer {
-                    name: container.id().to_owned(),
-                    force: true,
-                    volumes: false,
-                },
-                &[stop],
-                "orphan",
-                Some(Display::new(resource, "Removing", "Removed")),
-            );
+            stop_and_remove(&mut plan, container, &[], options.timeout, false, "orphan");
         }
     }
 
@@ -390,7 +404,6 @@ pub fn plan_up(
     let mut started: HashMap<String, Vec<(Start, String)>> = HashMap::new();
     // Running containers stopped because a dependency is recreated (`restart: true`).
     let mut restarting: HashSet<String> = HashSet::new();
-    let mut recreated: HashSet<String> = HashSet::new();
     // Steps that stop dependents before a recreated dependency goes away (`restart: true`).
     let mut stops_before: HashMap<String, Vec<StepId>> = HashMap::new();
     let mut starts: BTreeMap<String, Vec<(String, Start)>> = BTreeMap::new();
@@ -435,25 +448,13 @@ pub fn plan_up(
             removed.push(keep.remove(index));
         }
         for container in removed {
-            let resource = format!("Container {}", container.name());
-            let stop = plan.add(
-                Operation::StopContainer {
-                    name: container.id().to_owned(),
-                    timeout: options.timeout,
-                },
+            stop_and_remove(
+                &mut plan,
+                container,
                 &[],
+                options.timeout,
+                false,
                 "scaled down",
-                Some(Display::new(resource.clone(), "Stopping", "Stopped")),
-            );
-            plan.add(
-                Operation::RemoveContainer {
-                    name: container.id().to_owned(),
-                    force: true,
-                    volumes: false,
-                },
-                &[stop],
-                "scaled down",
-                Some(Display::new(resource, "Removing", "Removed")),
             );
         }
         keep.sort_by_key(|container| container.number());
@@ -502,7 +503,6 @@ pub fn plan_up(
         for container in &keep {
             let name = container.name().to_owned();
             if must_recreate(container) {
-                recreated.insert(service_name.clone());
                 let id = container.id();
                 let temporary = format!("{}_{name}", &id[..id.len().min(12)]);
                 let replica = Replica {
@@ -878,25 +878,13 @@ pub fn plan_down(
                 .collect();
             let mut service_stops = Vec::new();
             for container in containers.iter().filter(|c| c.service() == name) {
-                let resource = format!("Container {}", container.name());
-                let stop = plan.add(
-                    Operation::StopContainer {
-                        name: container.id().to_owned(),
-                        timeout: options.timeout,
-                    },
+                let (stop, remove) = stop_and_remove(
+                    &mut plan,
+                    container,
                     &after,
+                    options.timeout,
+                    options.volumes,
                     "down",
-                    Some(Display::new(resource.clone(), "Stopping", "Stopped")),
-                );
-                let remove = plan.add(
-                    Operation::RemoveContainer {
-                        name: container.id().to_owned(),
-                        force: true,
-                        volumes: options.volumes,
-                    },
-                    &[stop],
-                    "down",
-                    Some(Display::new(resource, "Removing", "Removed")),
                 );
                 service_stops.push(stop);
                 removals.push(remove);
