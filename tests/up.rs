@@ -516,3 +516,26 @@ services:
         "Compose keeps berth's containers\n{stderr}"
     );
 }
+
+#[test]
+fn a_service_whose_image_must_be_built_is_named_before_anything_is_created() {
+    let project = TestProject::new(
+        "needs-build",
+        r#"
+services:
+  app:
+    build: .
+"#,
+    );
+    std::fs::write(project.dir.join("Dockerfile"), "FROM scratch\n").expect("Dockerfile");
+    let output = project.berth(&["up", "-d"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("service \"app\""), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}-app", project.name)),
+        "{stderr}"
+    );
+    assert!(project.containers().is_empty());
+    assert!(project.networks().is_empty());
+}

@@ -421,7 +421,7 @@ async fn ensure_images(
         } else if present.is_none() {
             if service.build.is_some() {
                 bail!(
-                    "service \"{name}\": image \"{reference}\" is not built yet; run `berth build {name}` first"
+                    "service \"{name}\": image \"{reference}\" is not present and must be built from the service's `build` section first (e.g. `docker compose build {name}`): berth does not build images yet"
                 );
             }
             bail!(
