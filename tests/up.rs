@@ -539,3 +539,28 @@ services:
     assert!(project.containers().is_empty());
     assert!(project.networks().is_empty());
 }
+
+#[test]
+fn wait_timeout_fails_as_compose_words_it() {
+    let project = TestProject::new(
+        "wait-timeout",
+        r#"
+services:
+  slow:
+    image: ${IMAGE}
+    command: ["sleep", "300"]
+    init: true
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 10s
+      retries: 3
+"#,
+    );
+    let output = project.berth(&["up", "-d", "--wait", "--wait-timeout", "2"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("application not healthy after 2s"),
+        "{stderr}"
+    );
+}

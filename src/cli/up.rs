@@ -330,6 +330,19 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             )
             .await;
             session.progress.finish();
+            // `--wait-timeout` running out is Compose's "application not healthy after Ns".
+            let timed_out = outcome.failed.iter().any(|(step, error)| {
+                up.plan.step(*step).cause == "--wait"
+                    && matches!(
+                        error,
+                        berth_engine::EngineError::Condition(
+                            berth_engine::ConditionFailure::Timeout { .. }
+                        )
+                    )
+            });
+            if timed_out {
+                bail!("application not healthy after {}s", args.wait_timeout);
+            }
             session.report(&up.plan, &outcome)
         }
     })
