@@ -8,6 +8,10 @@ if docker image inspect "$tag" >/dev/null 2>&1; then
   exit 0
 fi
 busybox=$(command -v busybox || echo /bin/busybox)
+if ! [ -x "$busybox" ] || ! "$busybox" --list >/dev/null 2>&1; then
+  echo "make-image.sh: no static busybox found; install it first (Debian: apt-get install busybox-static)" >&2
+  exit 1
+fi
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/tmp" "$root/srv" "$root/etc"
