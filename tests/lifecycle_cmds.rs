@@ -21,6 +21,7 @@ struct Project {
 
 impl Project {
     fn up(test: &str) -> Self {
+        crate::support::ensure_image();
         let project = Self {
             name: format!("berthtest-cmds-{test}"),
         };
