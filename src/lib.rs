@@ -9,6 +9,7 @@ pub mod converge;
 pub mod diagnostic;
 pub mod go;
 pub mod graph;
+pub mod interactive;
 pub mod loader;
 pub mod model;
 pub mod output;

@@ -3,7 +3,7 @@
 use clap::Parser;
 
 fn main() {
-    let cli = berth::cli::Cli::parse();
+    let cli = berth::cli::Cli::parse_from(berth::cli::run_publish_flags(std::env::args_os()));
     let code = match berth::cli::run(&cli) {
         Ok(code) => code,
         Err(error) => {

@@ -3,16 +3,19 @@
 //! Flags and environment variables are resolved once, here, into [`ProjectOptions`] before a
 //! command runs; each command module parses its own arguments, calls the library and renders.
 
+pub mod attach;
 pub mod attached;
 pub mod config;
 pub mod context;
 pub mod down;
+pub mod exec;
 pub mod kill;
 pub mod ls;
 pub mod pause;
 pub mod ps;
 pub mod restart;
 pub mod rm;
+pub mod run;
 pub mod specs;
 pub mod start;
 pub mod stop;
@@ -35,7 +38,7 @@ pub struct Cli {
     /// Compose configuration files (repeatable; `-` reads standard input).
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// Project name.
+    /// Project name (`-p` after `run` is its `--publish`).
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
     pub project_name: Option<String>,
     /// Alternate working directory (default: the directory of the first compose file).
@@ -80,12 +83,16 @@ pub struct Cli {
 /// berth's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Attach local standard input, output, and error streams to a service's running container.
+    Attach(attach::AttachArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
     /// Creates containers for a service.
     Create(up::CreateArgs),
     /// Stop and remove containers, networks.
     Down(down::DownArgs),
+    /// Execute a command in a running container.
+    Exec(exec::ExecArgs),
     /// Force stop service containers.
     Kill(kill::KillArgs),
     /// List running compose projects.
@@ -98,6 +105,8 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Removes stopped service containers.
     Rm(rm::RmArgs),
+    /// Run a one-off command on a service.
+    Run(run::RunArgs),
     /// Start services.
     Start(start::StartArgs),
     /// Stop services.
@@ -147,6 +156,89 @@ impl Cli {
     }
 }
 
+/// Global flags that take a value, which an argument scan must skip.
+const GLOBAL_VALUE_FLAGS: &[&str] = &[
+    "-f",
+    "--file",
+    "-p",
+    "--project-name",
+    "--project-directory",
+    "--env-file",
+    "--profile",
+    "--progress",
+    "--ansi",
+    "--parallel",
+];
+
+/// `run` flags that take a value.
+const RUN_VALUE_FLAGS: &[&str] = &[
+    "-e",
+    "--env",
+    "--env-from-file",
+    "-l",
+    "--label",
+    "--labels",
+    "--name",
+    "-u",
+    "--user",
+    "-w",
+    "--workdir",
+    "--entrypoint",
+    "--cap-add",
+    "--cap-drop",
+    "-v",
+    "--volume",
+    "--volumes",
+    "--publish",
+    "--pull",
+];
+
+/// `-p` means `--project-name` before the command, but `--publish` after `run` (a subcommand's
+/// own flag wins over the global one, as in Compose's command line). Rewrites the latter so that
+/// the one parser sees `--publish`. Arguments after `run`'s service are the command's, untouched.
+pub fn run_publish_flags(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let mut index = 1;
+    // Find the command.
+    while index < args.len() {
+        let arg = args[index].to_string_lossy();
+        if arg == "--" || !arg.starts_with('-') {
+            break;
+        }
+        index += if GLOBAL_VALUE_FLAGS.contains(&arg.as_ref()) {
+            2
+        } else {
+            1
+        };
+    }
+    if args.get(index).is_none_or(|command| command != "run") {
+        return args;
+    }
+    index += 1;
+    while index < args.len() {
+        let arg = args[index].to_string_lossy().into_owned();
+        if arg == "--" || !arg.starts_with('-') || arg == "-" {
+            break;
+        }
+        if arg == "-p" {
+            args[index] = "--publish".into();
+            index += 2;
+        } else if let Some(value) = arg.strip_prefix("-p").filter(|_| !arg.starts_with("--")) {
+            args[index] = format!("--publish={value}").into();
+            index += 1;
+        } else if RUN_VALUE_FLAGS.contains(&arg.as_str())
+            || GLOBAL_VALUE_FLAGS.contains(&arg.as_str())
+        {
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    args
+}
+
 /// Runs the parsed command line and returns the process exit code.
 ///
 /// # Errors
@@ -158,15 +250,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         cli.dry_run,
     )?;
     match &cli.command {
+        Command::Attach(args) => attach::run(cli, args),
         Command::Config(args) => config::run(cli, args),
         Command::Create(args) => up::create(cli, args),
         Command::Down(args) => down::run(cli, args),
+        Command::Exec(args) => exec::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
         Command::Ls(args) => ls::run(args),
         Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
         Command::Ps(args) => ps::run(cli, args),
         Command::Restart(args) => restart::run(cli, args),
         Command::Rm(args) => rm::run(cli, args),
+        Command::Run(args) => run::run(cli, args),
         Command::Start(args) => start::run(cli, args),
         Command::Stop(args) => stop::run(cli, args),
         Command::Unpause(args) => pause::run(cli, args, pause::Verb::Unpause),

@@ -91,6 +91,33 @@ impl<'a> ProjectSpecs<'a> {
     }
 }
 
+impl ProjectSpecs<'_> {
+    /// The spec of a one-off (`run`) container of `service`, named by its `container_name`.
+    ///
+    /// # Errors
+    /// A service attribute that cannot be expressed.
+    pub fn one_off(
+        &self,
+        service: &ServiceConfig,
+        hash: &str,
+        one_off: container::OneOff,
+    ) -> anyhow::Result<ContainerSpec> {
+        let image_id = self.image_ids.get(&service.name).map_or("", String::as_str);
+        let context = ReplicaContext {
+            name: service.container_name.clone(),
+            number: 0,
+            config_hash: hash,
+            image_id,
+            replace: None,
+            one_off: Some(one_off),
+            containers: &self.containers,
+            linked: &self.linked,
+            inherit_anonymous_volumes_from: None,
+        };
+        Ok(container::container_spec(&self.context, service, &context)?)
+    }
+}
+
 impl Specs for ProjectSpecs<'_> {
     fn container(
         &self,

@@ -331,6 +331,44 @@ pub async fn list_containers(
         .collect())
 }
 
+/// Compose's `getSpecifiedContainer`: the container of `service` that commands such as `exec`,
+/// `attach` and `port` act on: replica `index` when given (> 0), else the lowest-numbered
+/// replica, one-off containers last; stopped containers too when `all`.
+///
+/// # Errors
+/// `service "x" is not running` (with ` container #N` for an index), as Compose words it, or
+/// transport errors.
+pub async fn specified_container(
+    engine: &Engine,
+    project: &str,
+    service: &str,
+    index: u32,
+    all: bool,
+) -> anyhow::Result<ObservedContainer> {
+    let mut filter = LabelFilter::new(labels::PROJECT, project)
+        .with(labels::SERVICE, service)
+        .with_key(labels::CONFIG_HASH);
+    if index > 0 {
+        filter = filter.with(labels::CONTAINER_NUMBER, &index.to_string());
+    }
+    let containers = engine
+        .checked(engine.list_containers(&filter, all))
+        .await
+        .map_err(daemon_error)?;
+    let mut containers: Vec<ObservedContainer> = containers
+        .into_iter()
+        .map(|summary| ObservedContainer { summary })
+        .collect();
+    containers.sort_by_key(|container| (container.is_one_off(), container.number()));
+    containers.into_iter().next().ok_or_else(|| {
+        if index > 0 {
+            anyhow::anyhow!("service {service:?} is not running container #{index}")
+        } else {
+            anyhow::anyhow!("service {service:?} is not running")
+        }
+    })
+}
+
 /// How progress names a container: `Container <name>`.
 #[must_use]
 pub fn progress_name(container: &ObservedContainer) -> String {

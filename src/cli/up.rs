@@ -217,6 +217,7 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             wait: None,
             project: project.name.clone(),
             separator,
+            one_off: None,
         };
         let selected = reconcile::selection(project, &options);
         // Images, the snapshot of what runs and the daemon check go out together: a no-op `up`
@@ -350,7 +351,7 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
 
 /// Makes every selected service's image present, pulling as the pull policy says, before
 /// anything is created; returns the local image ID per service (the `image` label).
-async fn ensure_images(
+pub(crate) async fn ensure_images(
     session: &Session,
     project: &Project,
     selected: &[String],
@@ -472,7 +473,7 @@ fn first_containers(observed: &Observed) -> HashMap<String, String> {
 /// The config hash `up` writes and compares, per service, with references resolved as Compose
 /// resolves them (services whose references cannot resolve yet keep their plain hash; they are
 /// deferred).
-fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, String> {
+pub(crate) fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, String> {
     let first = first_containers(observed);
     project
         .services
@@ -497,7 +498,7 @@ pub fn image_reference(project: &Project, service: &crate::model::ServiceConfig)
 }
 
 /// External networks and volumes must exist; Compose's words when they do not.
-async fn check_external(engine: &Engine, project: &Project) -> anyhow::Result<()> {
+pub(crate) async fn check_external(engine: &Engine, project: &Project) -> anyhow::Result<()> {
     for network in project.networks.values().filter(|network| network.external) {
         if let Err(error) = engine.inspect_network(&network.name).await {
             if error.is_not_found() {

@@ -53,6 +53,8 @@ pub struct ProjectContext<'a> {
 pub struct OneOff {
     /// The 64-hex slug (`com.docker.compose.slug`).
     pub slug: String,
+    /// Join the service's networks under its aliases too (`run --use-aliases`).
+    pub use_aliases: bool,
 }
 
 /// One container of a service, as the planner decided it.
@@ -832,7 +834,11 @@ fn endpoint(
 ) -> Result<EndpointSettings, SpecError> {
     let config: Option<&ServiceNetworkConfig> = service.networks.get(key).and_then(Option::as_ref);
     let mut aliases = vec![default_name(project, service, replica.number)];
-    if replica.one_off.is_none() {
+    if replica
+        .one_off
+        .as_ref()
+        .is_none_or(|one_off| one_off.use_aliases)
+    {
         aliases.push(service.name.clone());
         if let Some(config) = config {
             aliases.extend(config.aliases.iter().cloned());

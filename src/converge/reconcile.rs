@@ -60,6 +60,9 @@ pub struct UpOptions {
     pub project: String,
     /// `-` between project, service and number; `_` with `--compatibility`.
     pub separator: char,
+    /// The service a `run` container is for: its dependencies come up and their conditions are
+    /// waited for, as its own start would be gated, but it gets no container from this plan.
+    pub one_off: Option<String>,
 }
 
 /// What the planner needs from the translation of services into engine specs.
@@ -409,6 +412,9 @@ pub fn plan_up(
     let mut starts: BTreeMap<String, Vec<(String, Start)>> = BTreeMap::new();
 
     for service_name in &selected {
+        if options.one_off.as_ref() == Some(service_name) {
+            continue;
+        }
         let service = &project.services[service_name.as_str()];
         let policy = if options.services.is_empty() || named.contains(service_name.as_str()) {
             options.recreate
@@ -670,6 +676,9 @@ pub fn plan_up(
                     }
                 }
             }
+        }
+        if options.one_off.as_ref() == Some(service_name) {
+            continue;
         }
         let mut service_started = Vec::new();
         for (name, start) in starts.get(service_name).cloned().unwrap_or_default() {
@@ -1159,6 +1168,29 @@ volumes:
 #6 [#5] Wait p-db-1 (web depends on db)
 #7 [#3 #6] StartContainer p-web-1 (not running)
 #8 [#4 #7] StartContainer p-job-1 (not running)
+"
+        );
+    }
+
+    #[test]
+    fn a_run_brings_up_the_dependencies_and_waits_on_their_conditions_only() {
+        let setup = Setup::new(STACK);
+        let up = setup.plan(
+            &Observed::default(),
+            &UpOptions {
+                services: vec!["web".to_owned()],
+                one_off: Some("web".to_owned()),
+                ..options()
+            },
+        );
+        assert_eq!(
+            up.plan.to_string(),
+            "\
+#0 [] CreateNetwork p_default (not found)
+#1 [] CreateVolume p_data (not found)
+#2 [#0 #1] CreateContainer p-db-1 (not found)
+#3 [#2] StartContainer p-db-1 (not running)
+#4 [#3] Wait p-db-1 (web depends on db)
 "
         );
     }

@@ -55,7 +55,9 @@ fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
-fn docker_config_dir() -> PathBuf {
+/// The Docker CLI's configuration directory: `DOCKER_CONFIG`, else `~/.docker`.
+#[must_use]
+pub fn docker_config_dir() -> PathBuf {
     if let Some(dir) = non_empty_var("DOCKER_CONFIG") {
         return PathBuf::from(dir);
     }
