@@ -609,8 +609,8 @@ mod tests {
         assert_eq!(entry.pids, 2);
         assert_eq!(
             render(&[entry], "", true).unwrap(),
-            "CONTAINER ID   NAME       CPU %     MEM USAGE / LIMIT   MEM %     NET I/O     BLOCK I/O       PIDS\n\
-             2c0adf990279   p-web-1    0.11%     700KiB / 23.54GiB   0.00%     726B / 0B   4.1kB / 1.23MB   2\n"
+            "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O     BLOCK I/O        PIDS\n\
+             2c0adf990279   p-web-1   0.11%     700KiB / 23.54GiB   0.00%     726B / 0B   4.1kB / 1.23MB   2\n"
         );
     }
 
