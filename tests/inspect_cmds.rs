@@ -410,3 +410,44 @@ fn inspect_wait_returns_the_exit_code_and_can_take_the_project_down() {
         stderr(&waited)
     );
 }
+
+#[test]
+fn inspect_stats_live_redraws_and_follows_started_containers() {
+    let project = up("inspect-live", PROJECT);
+    project.compose_ok(&["stop", "-t", "0", "db"]);
+    let ours = spawn(&project, berth_binary(), &["stats"]);
+    let theirs = spawn(&project, "docker", &["stats"]);
+    std::thread::sleep(Duration::from_millis(2000));
+    project.compose_ok(&["start", "db"]);
+    std::thread::sleep(Duration::from_millis(3000));
+    interrupt(&ours);
+    interrupt(&theirs);
+    let ours = ours.wait_with_output().expect("berth ends");
+    let theirs = theirs.wait_with_output().expect("compose ends");
+    assert_eq!(ours.status.code(), Some(130), "{}", stderr(&ours));
+    assert_eq!(theirs.status.code(), Some(130));
+    assert_eq!(stderr(&ours), stderr(&theirs));
+    // Frames as the Docker CLI draws them: home, the table, the table again with erase-line
+    // codes, erase-below; the last after Ctrl-C with blank figures.
+    let frames = |output: &Output| -> Vec<String> {
+        stdout(output)
+            .split("\u{1b}[J")
+            .filter(|frame| !frame.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (who, frames) in [("berth", frames(&ours)), ("compose", frames(&theirs))] {
+        assert!(frames.len() >= 4, "{who}: {frames:?}");
+        for frame in &frames {
+            assert!(frame.starts_with("\u{1b}[HCONTAINER ID   NAME "), "{who}: {frame:?}");
+            assert!(frame.ends_with("\n \u{1b}[K\n"), "{who}: {frame:?}");
+        }
+        let db = format!("{}-db-1 ", project.name);
+        assert!(!frames[0].contains(&db), "{who}: db was stopped: {:?}", frames[0]);
+        assert!(
+            frames[frames.len() - 2].contains(&db),
+            "{who}: db started meanwhile: {:?}",
+            frames[frames.len() - 2]
+        );
+    }
+}
