@@ -111,7 +111,13 @@ fn inspect_top_prints_one_table_as_compose_does() {
     assert!(matched, "{last}");
     let table = stdout(&project.berth(&["top"]));
     assert!(table.starts_with("SERVICE  #   UID "), "{table}");
-    assert_eq!(table.lines().filter(|line| line.starts_with("web ")).count(), 4);
+    assert_eq!(
+        table
+            .lines()
+            .filter(|line| line.starts_with("web "))
+            .count(),
+        4
+    );
     same(&project, &["top", "db"], &as_is);
     // Compose checks no service name: nothing to show is no error.
     let none = same(&project, &["top", "nosuch"], &as_is);
@@ -124,7 +130,11 @@ fn inspect_port_prints_bindings_and_compose_errors() {
     let first = same(&project, &["port", "web", "8080"], &as_is);
     assert!(stdout(&first).starts_with("0.0.0.0:"), "{}", stdout(&first));
     same(&project, &["port", "--index", "2", "web", "8080"], &as_is);
-    let udp = same(&project, &["port", "--protocol", "UDP", "web", "80"], &as_is);
+    let udp = same(
+        &project,
+        &["port", "--protocol", "UDP", "web", "80"],
+        &as_is,
+    );
     assert!(stdout(&udp).starts_with("127.0.0.1:"));
     // Errors, with Compose's words and exit code 1.
     for args in [
@@ -191,8 +201,10 @@ fn inspect_images_lists_each_containers_image_as_compose_does() {
 /// A stats row with its figures replaced by their shapes, so that two samples compare.
 fn stats_shape(text: &str) -> Vec<Vec<String>> {
     let percent = regex::Regex::new(r"^\d+\.\d\d%$").unwrap();
-    let size = regex::Regex::new(r"^\d+(\.\d+)?(B|kB|MB|GB|KiB|MiB|GiB) / \d+(\.\d+)?(B|kB|MB|GB|KiB|MiB|GiB)$")
-        .unwrap();
+    let size = regex::Regex::new(
+        r"^\d+(\.\d+)?(B|kB|MB|GB|KiB|MiB|GiB) / \d+(\.\d+)?(B|kB|MB|GB|KiB|MiB|GiB)$",
+    )
+    .unwrap();
     let cells = regex::Regex::new(r"\s{2,}").unwrap();
     text.lines()
         .map(|line| {
@@ -257,14 +269,17 @@ fn inspect_stats_no_stream_prints_the_docker_cli_table() {
             .collect()
     };
     let ours = complete_stats(|| project.berth(&["stats", "--no-stream", "--format", "json"]));
-    let theirs =
-        complete_stats(|| project.compose(&["stats", "--no-stream", "--format", "json"]));
+    let theirs = complete_stats(|| project.compose(&["stats", "--no-stream", "--format", "json"]));
     assert_eq!(keys(&stdout(&ours)), keys(&stdout(&theirs)));
-    same(&project, &["stats", "--no-stream", "--format", "{{.Name}}"], &|text| {
-        let mut lines: Vec<&str> = text.lines().collect();
-        lines.sort_unstable();
-        lines.join("\n")
-    });
+    same(
+        &project,
+        &["stats", "--no-stream", "--format", "{{.Name}}"],
+        &|text| {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort_unstable();
+            lines.join("\n")
+        },
+    );
     // A stopped container: only with -a, with zero figures.
     project.compose_ok(&["stop", "-t", "0", "db"]);
     same(&project, &["stats", "--no-stream", "db"], &as_is);
@@ -342,7 +357,8 @@ fn inspect_events_follow_containers_started_while_running() {
     assert!(
         events
             .iter()
-            .any(|event| event.contains(r#""action":"start""#) && event.contains(r#""service":"db""#)),
+            .any(|event| event.contains(r#""action":"start""#)
+                && event.contains(r#""service":"db""#)),
         "{events:?}"
     );
     assert_eq!(events, events_without_time(&stdout(&theirs)));
@@ -381,8 +397,8 @@ fn inspect_wait_returns_the_exit_code_and_can_take_the_project_down() {
     // Every named container is waited for; the last to stop gives the status.
     assert_eq!(both.status.code(), Some(5), "{}", stderr(&both));
     let printed = stdout(&both);
-    let line = regex::Regex::new(r#"^container "[0-9a-f]{64}" exited with status code (3|5)$"#)
-        .unwrap();
+    let line =
+        regex::Regex::new(r#"^container "[0-9a-f]{64}" exited with status code (3|5)$"#).unwrap();
     assert_eq!(printed.lines().count(), 2, "{printed}");
     assert!(printed.lines().all(|text| line.is_match(text)), "{printed}");
     assert!(printed.lines().last().unwrap_or_default().ends_with(" 5"));
@@ -439,11 +455,18 @@ fn inspect_stats_live_redraws_and_follows_started_containers() {
     for (who, frames) in [("berth", frames(&ours)), ("compose", frames(&theirs))] {
         assert!(frames.len() >= 4, "{who}: {frames:?}");
         for frame in &frames {
-            assert!(frame.starts_with("\u{1b}[HCONTAINER ID   NAME "), "{who}: {frame:?}");
+            assert!(
+                frame.starts_with("\u{1b}[HCONTAINER ID   NAME "),
+                "{who}: {frame:?}"
+            );
             assert!(frame.ends_with("\n \u{1b}[K\n"), "{who}: {frame:?}");
         }
         let db = format!("{}-db-1 ", project.name);
-        assert!(!frames[0].contains(&db), "{who}: db was stopped: {:?}", frames[0]);
+        assert!(
+            !frames[0].contains(&db),
+            "{who}: db was stopped: {:?}",
+            frames[0]
+        );
         assert!(
             frames[frames.len() - 2].contains(&db),
             "{who}: db started meanwhile: {:?}",

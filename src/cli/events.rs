@@ -127,8 +127,14 @@ fn to_api_time(value: &str, now: Timestamp) -> anyhow::Result<Option<String>> {
     if value.is_empty() {
         return Ok(None);
     }
-    if value.split_once('.').map_or(value, |(seconds, _)| seconds).parse::<i64>().is_ok()
-        && value.bytes().all(|byte| byte.is_ascii_digit() || byte == b'.')
+    if value
+        .split_once('.')
+        .map_or(value, |(seconds, _)| seconds)
+        .parse::<i64>()
+        .is_ok()
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b'.')
     {
         return Ok(Some(value.to_owned()));
     }
@@ -180,7 +186,10 @@ fn go_duration_nanos(text: &str) -> Option<i128> {
         total += number * scale;
         rest = &rest[unit_length..];
     }
-    #[expect(clippy::cast_possible_truncation, reason = "durations in nanoseconds fit")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "durations in nanoseconds fit"
+    )]
     Some(total as i128)
 }
 

@@ -106,7 +106,10 @@ async fn row(
     let (repository, tag) = familiar_reference(&reference).unwrap_or_default();
     let created = image.created.as_deref().unwrap_or_default();
     let Some(created) = Timestamp::parse(created) else {
-        bail!("parsing time {}: cannot parse as RFC3339", crate::go::quote(created));
+        bail!(
+            "parsing time {}: cannot parse as RFC3339",
+            crate::go::quote(created)
+        );
     };
     let last_tag_time = image
         .metadata
@@ -191,7 +194,8 @@ pub fn render(rows: &[ImageRow], format: &str, quiet: bool, now: i64) -> anyhow:
             crate::go::quote(format)
         ),
     }
-    let mut lines = vec!["CONTAINER\tREPOSITORY\tTAG\tPLATFORM\tIMAGE ID\tSIZE\tCREATED".to_owned()];
+    let mut lines =
+        vec!["CONTAINER\tREPOSITORY\tTAG\tPLATFORM\tIMAGE ID\tSIZE\tCREATED".to_owned()];
     for row in rows {
         let or_none = |text: &str| {
             if text.is_empty() {
@@ -434,10 +438,7 @@ mod tests {
             familiar_reference("localhost:5000/app/web:1.0"),
             pair("localhost:5000/app/web", "1.0")
         );
-        assert_eq!(
-            familiar_reference("redis:7@sha256:0123"),
-            pair("redis", "")
-        );
+        assert_eq!(familiar_reference("redis:7@sha256:0123"), pair("redis", ""));
         assert_eq!(familiar_reference(&"a".repeat(64)), None);
         assert_eq!(
             go_rfc3339_nano(Timestamp::parse("2026-11-28T11:37:13.5Z").unwrap()),

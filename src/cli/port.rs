@@ -56,7 +56,10 @@ pub fn run(cli: &Cli, args: &PortArgs) -> anyhow::Result<i32> {
 /// Go's `strconv.ParseUint(text, 10, 16)`, with its error words.
 fn parse_port(text: &str) -> anyhow::Result<u16> {
     if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-        bail!("strconv.ParseUint: parsing {}: invalid syntax", crate::go::quote(text));
+        bail!(
+            "strconv.ParseUint: parsing {}: invalid syntax",
+            crate::go::quote(text)
+        );
     }
     text.parse::<u16>().map_err(|_| {
         anyhow::anyhow!(

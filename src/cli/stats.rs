@@ -92,7 +92,10 @@ impl StatsEntry {
 
     /// The Docker CLI's `collect` on a Linux daemon's sample.
     #[must_use]
-    #[expect(clippy::cast_precision_loss, reason = "Go converts these counters to float64")]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "Go converts these counters to float64"
+    )]
     pub fn from_sample(container: &str, sample: &ContainerStatsResponse) -> Self {
         let cpu = sample.cpu_stats.clone().unwrap_or_default();
         let previous = sample.precpu_stats.clone().unwrap_or_default();
@@ -477,7 +480,9 @@ fn track(
                     .await
                     .ok()
             };
-            let Ok(mut list) = followed.lock() else { return };
+            let Ok(mut list) = followed.lock() else {
+                return;
+            };
             let Some(entry) = list.iter_mut().find(|entry| entry.container == container) else {
                 return;
             };
@@ -622,7 +627,12 @@ mod tests {
             "{\"BlockIO\":\"4.1kB / 1.23MB\",\"CPUPerc\":\"0.11%\",\"Container\":\"2c0adf99\",\"ID\":\"2c0adf990279\",\"MemPerc\":\"0.00%\",\"MemUsage\":\"700KiB / 23.54GiB\",\"Name\":\"p-web-1\",\"NetIO\":\"726B / 0B\",\"PIDs\":\"2\"}\n"
         );
         assert_eq!(
-            render(std::slice::from_ref(&entry), "{{.Name}} {{.MemPerc}}", false).unwrap(),
+            render(
+                std::slice::from_ref(&entry),
+                "{{.Name}} {{.MemPerc}}",
+                false
+            )
+            .unwrap(),
             "p-web-1 0.00%\n"
         );
         assert_eq!(

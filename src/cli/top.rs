@@ -97,7 +97,10 @@ pub fn render(containers: &[ContainerProcesses]) -> String {
                 if !header.contains(title) {
                     header.push(title.clone());
                 }
-                row.push((title.clone(), process.get(index).cloned().unwrap_or_default()));
+                row.push((
+                    title.clone(),
+                    process.get(index).cloned().unwrap_or_default(),
+                ));
             }
             rows.push(row);
         }
@@ -152,15 +155,35 @@ mod tests {
                 "p-db-1",
                 "db",
                 "1",
-                &[&["root", "30721", "30684", "0", "12:01", "?", "00:00:00", "sleep 3600"]],
+                &[&[
+                    "root",
+                    "30721",
+                    "30684",
+                    "0",
+                    "12:01",
+                    "?",
+                    "00:00:00",
+                    "sleep 3600",
+                ]],
             ),
             container(
                 "p-web-1",
                 "web",
                 "1",
                 &[
-                    &["root", "31355", "31333", "2", "12:01", "?", "00:00:00", "sh -c trap \"exit 0\" TERM; while true; do sleep 1; done"],
-                    &["root", "31406", "31355", "0", "12:01", "?", "00:00:00", "sleep 1"],
+                    &[
+                        "root",
+                        "31355",
+                        "31333",
+                        "2",
+                        "12:01",
+                        "?",
+                        "00:00:00",
+                        "sh -c trap \"exit 0\" TERM; while true; do sleep 1; done",
+                    ],
+                    &[
+                        "root", "31406", "31355", "0", "12:01", "?", "00:00:00", "sleep 1",
+                    ],
                 ],
             ),
         ];
