@@ -81,7 +81,11 @@ pub fn run(cli: &Cli, args: &EventsArgs) -> anyhow::Result<i32> {
                     return Ok(130);
                 }
             };
-            let Some(event) = event else { return Ok(0) };
+            // The docker client reports the end of the stream (`--until` passed, the daemon
+            // went away) as an error, and Compose prints it.
+            let Some(event) = event else {
+                anyhow::bail!("EOF")
+            };
             let event = event.map_err(daemon_error)?;
             if let Some(event) = project_event(event, &args.services) {
                 let line = if args.json {
