@@ -49,6 +49,13 @@ pub struct StatsArgs {
 /// How long a container may go without a sample before its figures are blanked (`--`).
 const SAMPLE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long `--no-stream` waits for a container's one sample. The daemon answers only after its
+/// second reading (up to two seconds), with the response headers; the CLI starts its two-second
+/// clock once the headers are in, so in effect it waits for the answer. bollard's stream does not
+/// tell headers from body, so berth allows the daemon's delay plus the CLI's two seconds, and
+/// some slack for a loaded machine.
+const FIRST_SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One container's figures, as the Docker CLI's `StatsEntry` holds them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatsEntry {
@@ -409,8 +416,13 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<i32> {
         filter = filter.with(berth_engine::labels::SERVICE, service);
     }
     let trunc = !args.no_trunc;
+    let format = if args.format.is_empty() {
+        configured_format()
+    } else {
+        args.format.clone()
+    };
     // A bad template fails before any request, as the CLI's formatter would on its first frame.
-    render(&[], &args.format, trunc)?;
+    render(&[], &format, trunc)?;
     block_on(async {
         let engine = Engine::open_default()?;
         if args.no_stream {
@@ -424,18 +436,28 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<i32> {
                 async move { first_sample(&engine, &id).await }
             });
             let entries = futures_util::future::join_all(samples).await;
-            print_stdout(&render(&entries, &args.format, trunc)?)?;
+            print_stdout(&render(&entries, &format, trunc)?)?;
             return Ok(0);
         }
-        follow(&engine, &filter, args, trunc).await
+        follow(&engine, &filter, args.all, &format, trunc).await
     })
 }
 
+/// The Docker CLI's default stats format (`statsFormat` in `config.json`), else the table.
+fn configured_format() -> String {
+    let path = berth_engine::connect::docker_config_dir().join("config.json");
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|config| config.get("statsFormat")?.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// One sample of `container` (the daemon takes two readings first), or blank figures when none
-/// comes within [`SAMPLE_TIMEOUT`] or the request fails.
+/// comes within [`FIRST_SAMPLE_TIMEOUT`] or the request fails.
 async fn first_sample(engine: &Engine, container: &str) -> StatsEntry {
     let mut samples = engine.stats(container, false);
-    match tokio::time::timeout(SAMPLE_TIMEOUT, samples.next()).await {
+    match tokio::time::timeout(FIRST_SAMPLE_TIMEOUT, samples.next()).await {
         Ok(Some(Ok(sample))) => StatsEntry::from_sample(container, &sample),
         _ => {
             let mut entry = StatsEntry::pending(container);
@@ -449,7 +471,8 @@ async fn first_sample(engine: &Engine, container: &str) -> StatsEntry {
 type Followed = Arc<Mutex<Vec<StatsEntry>>>;
 
 /// Starts following `container` unless it already is: a task keeps its entry up to date from the
-/// daemon's stream, blanking it when no sample comes for [`SAMPLE_TIMEOUT`].
+/// daemon's stream, blanking it when no sample comes for [`SAMPLE_TIMEOUT`] (the first one may take
+/// [`FIRST_SAMPLE_TIMEOUT`]).
 fn track(
     engine: &Engine,
     followed: &Followed,
@@ -472,13 +495,16 @@ fn track(
         let mut samples = engine.stats(&container, true);
         let mut ended = false;
         loop {
+            let timeout = if first.is_some() {
+                FIRST_SAMPLE_TIMEOUT
+            } else {
+                SAMPLE_TIMEOUT
+            };
             let next = if ended {
                 tokio::time::sleep(SAMPLE_TIMEOUT).await;
                 None
             } else {
-                tokio::time::timeout(SAMPLE_TIMEOUT, samples.next())
-                    .await
-                    .ok()
+                tokio::time::timeout(timeout, samples.next()).await.ok()
             };
             let Ok(mut list) = followed.lock() else {
                 return;
@@ -508,7 +534,8 @@ fn track(
 async fn follow(
     engine: &Engine,
     filter: &LabelFilter,
-    args: &StatsArgs,
+    all: bool,
+    format: &str,
     trunc: bool,
 ) -> anyhow::Result<i32> {
     let followed: Followed = Arc::new(Mutex::new(Vec::new()));
@@ -518,7 +545,7 @@ async fn follow(
     // Subscribed before listing, so that no start in between is missed.
     let mut events = engine.events(filters, None, None);
     let containers = engine
-        .checked(engine.list_containers(filter, args.all))
+        .checked(engine.list_containers(filter, all))
         .await
         .map_err(daemon_error)?;
     let mut firsts = Vec::new();
@@ -537,7 +564,7 @@ async fn follow(
         tokio::select! {
             _ = ticker.tick() => {
                 let entries = followed.lock().map(|list| list.clone()).unwrap_or_default();
-                print_stdout(&live_frame(&render(&entries, &args.format, trunc)?))?;
+                print_stdout(&live_frame(&render(&entries, format, trunc)?))?;
             }
             event = events.next() => {
                 let Some(event) = event else { continue };
@@ -546,10 +573,10 @@ async fn follow(
                     "start" => {
                         track(engine, &followed, &event.id, &mut tasks);
                     }
-                    "create" if args.all => {
+                    "create" if all => {
                         track(engine, &followed, &event.id, &mut tasks);
                     }
-                    "die" if !args.all => {
+                    "die" if !all => {
                         if let Ok(mut list) = followed.lock() {
                             list.retain(|entry| entry.container != event.id);
                         }
@@ -563,7 +590,7 @@ async fn follow(
                 for entry in &mut entries {
                     entry.invalid = true;
                 }
-                print_stdout(&live_frame(&render(&entries, &args.format, trunc)?))?;
+                print_stdout(&live_frame(&render(&entries, format, trunc)?))?;
                 eprintln!();
                 return Ok(130);
             }
