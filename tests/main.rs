@@ -8,6 +8,7 @@ mod conformance;
 mod engine_spec;
 mod examples;
 mod hostile;
+mod inspect_cmds;
 mod interactive;
 mod lifecycle_cmds;
 mod spec;

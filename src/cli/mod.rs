@@ -8,21 +8,28 @@ pub mod attached;
 pub mod config;
 pub mod context;
 pub mod down;
+pub mod events;
 pub mod exec;
+pub mod images;
+pub mod inspect;
 pub mod kill;
 pub mod ls;
 pub mod pause;
+pub mod port;
 pub mod ps;
 pub mod restart;
 pub mod rm;
 pub mod run;
 pub mod specs;
 pub mod start;
+pub mod stats;
 pub mod stop;
 pub mod table;
 pub mod target;
+pub mod top;
 pub mod up;
 pub mod version;
+pub mod wait;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -91,14 +98,20 @@ pub enum Command {
     Create(up::CreateArgs),
     /// Stop and remove containers, networks.
     Down(down::DownArgs),
+    /// Receive real time events from containers.
+    Events(events::EventsArgs),
     /// Execute a command in a running container.
     Exec(exec::ExecArgs),
+    /// List images used by the created containers.
+    Images(images::ImagesArgs),
     /// Force stop service containers.
     Kill(kill::KillArgs),
     /// List running compose projects.
     Ls(ls::LsArgs),
     /// Pause services.
     Pause(pause::PauseArgs),
+    /// Print the public port for a port binding.
+    Port(port::PortArgs),
     /// List containers.
     Ps(ps::PsArgs),
     /// Restart service containers.
@@ -109,8 +122,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Start services.
     Start(start::StartArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(stats::StatsArgs),
     /// Stop services.
     Stop(stop::StopArgs),
+    /// Display the running processes.
+    Top(top::TopArgs),
     /// Unpause services.
     Unpause(pause::PauseArgs),
     /// Create and start containers.
@@ -119,6 +136,8 @@ pub enum Command {
     Scale(up::ScaleArgs),
     /// Show the berth version information.
     Version(version::VersionArgs),
+    /// Block until containers of all (or specified) services stop.
+    Wait(wait::WaitArgs),
 }
 
 impl Cli {
@@ -254,20 +273,26 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Config(args) => config::run(cli, args),
         Command::Create(args) => up::create(cli, args),
         Command::Down(args) => down::run(cli, args),
+        Command::Events(args) => events::run(cli, args),
         Command::Exec(args) => exec::run(cli, args),
+        Command::Images(args) => images::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
         Command::Ls(args) => ls::run(args),
         Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
+        Command::Port(args) => port::run(cli, args),
         Command::Ps(args) => ps::run(cli, args),
         Command::Restart(args) => restart::run(cli, args),
         Command::Rm(args) => rm::run(cli, args),
         Command::Run(args) => run::run(cli, args),
         Command::Start(args) => start::run(cli, args),
+        Command::Stats(args) => stats::run(cli, args),
         Command::Stop(args) => stop::run(cli, args),
+        Command::Top(args) => top::run(cli, args),
         Command::Unpause(args) => pause::run(cli, args, pause::Verb::Unpause),
         Command::Up(args) => up::run(cli, args),
         Command::Scale(args) => up::scale(cli, args),
         Command::Version(args) => version::run(args),
+        Command::Wait(args) => wait::run(cli, args),
     }
 }
 

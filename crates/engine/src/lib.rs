@@ -16,6 +16,7 @@ pub mod exec;
 pub mod execute;
 pub mod hijack;
 pub mod images;
+pub mod inspect;
 pub mod labels;
 pub mod logs;
 pub mod networks;
