@@ -6,6 +6,7 @@
 pub mod attached;
 pub mod config;
 pub mod context;
+pub mod cp;
 pub mod down;
 pub mod kill;
 pub mod ls;
@@ -82,6 +83,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
+    /// Copy files/folders between a service container and the local filesystem.
+    Cp(cp::CpArgs),
     /// Creates containers for a service.
     Create(up::CreateArgs),
     /// Stop and remove containers, networks.
@@ -159,6 +162,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     )?;
     match &cli.command {
         Command::Config(args) => config::run(cli, args),
+        Command::Cp(args) => cp::run(cli, args),
         Command::Create(args) => up::create(cli, args),
         Command::Down(args) => down::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),

@@ -21,7 +21,7 @@ use std::pin::Pin;
 use bollard::query_parameters::{
     ContainerArchiveInfoOptions, DownloadFromContainerOptions, UploadToContainerOptions,
 };
-use bytes::Bytes;
+pub use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use tokio::sync::mpsc;
 
