@@ -232,6 +232,10 @@ impl Copy<'_> {
             }
             return Ok(());
         }
+        // Stat before the download: a second request while the archive's body waits unread
+        // would stall behind it. A failed stat is reported by the download, in the daemon's
+        // words (a HEAD answer has no message).
+        let stat = self.engine.stat_container_path(id, &source).await;
         let mut stream = self
             .engine
             .download_archive(id, &source)
@@ -249,11 +253,7 @@ impl Copy<'_> {
             stdout.flush().await?;
             return Ok(());
         }
-        let stat = self
-            .engine
-            .stat_container_path(id, &source)
-            .await
-            .map_err(daemon_error)?;
+        let stat = stat.map_err(daemon_error)?;
         let source_info = CopyInfo {
             path: source.clone(),
             exists: true,
