@@ -89,7 +89,9 @@ fn container_listing(container: &str, root: &str, with_times: bool) -> String {
     };
     exec(
         container,
-        &format!("cd {root} && find . | sort | while read -r f; do stat -c '{format}' \"$f\"; done"),
+        &format!(
+            "cd {root} && find . | sort | while read -r f; do stat -c '{format}' \"$f\"; done"
+        ),
     )
 }
 
@@ -104,7 +106,11 @@ fn local_listing(root: &Path, with_times: bool) -> Vec<String> {
 
 fn walk(root: &Path, path: &Path, with_times: bool, lines: &mut Vec<String>) {
     let metadata = fs::symlink_metadata(path).expect("lstat");
-    let name = path.strip_prefix(root).expect("under root").display().to_string();
+    let name = path
+        .strip_prefix(root)
+        .expect("under root")
+        .display()
+        .to_string();
     let kind = metadata.file_type();
     let mode = metadata.mode() & 0o7777;
     let time = if with_times {
@@ -260,7 +266,10 @@ fn cp_round_trips_a_tree_both_ways_as_compose_does() {
     project.compose_ok(&["cp", "web:/by-compose", "back-compose"]);
     let original = local_listing(&tree, true);
     assert_eq!(local_listing(&project.dir.join("back"), true), original);
-    assert_eq!(local_listing(&project.dir.join("back-compose"), true), original);
+    assert_eq!(
+        local_listing(&project.dir.join("back-compose"), true),
+        original
+    );
     assert!(same_bytes(
         &tree.join("sub/big.bin"),
         &project.dir.join("back/sub/big.bin")
@@ -275,11 +284,8 @@ struct Case {
 /// Runs `args` with `ROOT` replaced by `b` for berth and `c` for Compose; both must succeed or
 /// fail alike, with the same message.
 fn both(project: &TestProject, args: &[&str]) {
-    let for_root = |root: &str| -> Vec<String> {
-        args.iter()
-            .map(|arg| arg.replace("ROOT", root))
-            .collect()
-    };
+    let for_root =
+        |root: &str| -> Vec<String> { args.iter().map(|arg| arg.replace("ROOT", root)).collect() };
     let berth_args = for_root("b");
     let compose_args = for_root("c");
     let berth = project.berth(&berth_args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -338,17 +344,39 @@ fn cp_path_rules_match_compose() {
     }
 
     let to_container = [
-        Case { args: &["cp", "dir", "web:/ROOT/new"] },
-        Case { args: &["cp", "dir/.", "web:/ROOT/existing"] },
-        Case { args: &["cp", "dir/", "web:/ROOT/existing2/"] },
-        Case { args: &["cp", "file.txt", "web:/ROOT/existing"] },
-        Case { args: &["cp", "file.txt", "web:/ROOT/renamed.txt"] },
-        Case { args: &["cp", "file.txt", "web:/ROOT/afile"] },
-        Case { args: &["cp", "file.txt", "web:/ROOT/missing/"] },
-        Case { args: &["cp", "dir", "web:/ROOT/afile"] },
-        Case { args: &["cp", "dir", "web:/ROOT/nowhere/deeper/"] },
-        Case { args: &["cp", "link", "web:/ROOT/existing2"] },
-        Case { args: &["cp", "-L", "link", "web:/ROOT/followed"] },
+        Case {
+            args: &["cp", "dir", "web:/ROOT/new"],
+        },
+        Case {
+            args: &["cp", "dir/.", "web:/ROOT/existing"],
+        },
+        Case {
+            args: &["cp", "dir/", "web:/ROOT/existing2/"],
+        },
+        Case {
+            args: &["cp", "file.txt", "web:/ROOT/existing"],
+        },
+        Case {
+            args: &["cp", "file.txt", "web:/ROOT/renamed.txt"],
+        },
+        Case {
+            args: &["cp", "file.txt", "web:/ROOT/afile"],
+        },
+        Case {
+            args: &["cp", "file.txt", "web:/ROOT/missing/"],
+        },
+        Case {
+            args: &["cp", "dir", "web:/ROOT/afile"],
+        },
+        Case {
+            args: &["cp", "dir", "web:/ROOT/nowhere/deeper/"],
+        },
+        Case {
+            args: &["cp", "link", "web:/ROOT/existing2"],
+        },
+        Case {
+            args: &["cp", "-L", "link", "web:/ROOT/followed"],
+        },
     ];
     for case in &to_container {
         both(&project, case.args);
@@ -372,16 +400,36 @@ fn cp_path_rules_match_compose() {
     }
 
     let from_container = [
-        Case { args: &["cp", "web:/ROOT/srcdir", "ROOT/newdir"] },
-        Case { args: &["cp", "web:/ROOT/srcdir/.", "ROOT/existing"] },
-        Case { args: &["cp", "web:/ROOT/srcfile", "ROOT/existing"] },
-        Case { args: &["cp", "web:/ROOT/srcfile", "ROOT/renamed"] },
-        Case { args: &["cp", "web:/ROOT/srcfile", "ROOT/afile"] },
-        Case { args: &["cp", "web:/ROOT/srcfile", "ROOT/missing/"] },
-        Case { args: &["cp", "web:/ROOT/srcdir", "ROOT/afile"] },
-        Case { args: &["cp", "web:/ROOT/srclink", "ROOT/kept-link"] },
-        Case { args: &["cp", "-L", "web:/ROOT/srclink", "ROOT/followed"] },
-        Case { args: &["cp", "web:/ROOT/srcfile", "ROOT/no/such/dir"] },
+        Case {
+            args: &["cp", "web:/ROOT/srcdir", "ROOT/newdir"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcdir/.", "ROOT/existing"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/existing"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/renamed"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/afile"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/missing/"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcdir", "ROOT/afile"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srclink", "ROOT/kept-link"],
+        },
+        Case {
+            args: &["cp", "-L", "web:/ROOT/srclink", "ROOT/followed"],
+        },
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/no/such/dir"],
+        },
     ];
     for case in &from_container {
         both(&project, case.args);
@@ -423,6 +471,16 @@ fn cp_bad_input_fails_as_compose_does() {
     ] {
         both(&project, args);
     }
+    // A wrong count of paths is a usage error with Compose's exit code, 1.
+    for args in [&["cp", "file.txt"][..], &["cp", "a", "b", "c"]] {
+        let berth = project.berth(args);
+        assert_eq!(berth.status.code(), project.compose(args).status.code());
+        assert!(
+            String::from_utf8_lossy(&berth.stderr).contains("'berth cp' requires 2 arguments"),
+            "{}",
+            String::from_utf8_lossy(&berth.stderr)
+        );
+    }
     // The index picks the replica: both tools read replica 2's file.
     exec(&container(&project, 2), "echo two > /tmp/which");
     project.berth_ok(&["cp", "--index", "2", "web:/tmp/which", "which"]);
@@ -436,10 +494,27 @@ fn cp_bad_input_fails_as_compose_does() {
 fn cp_streams_tar_on_standard_input_and_output() {
     let project = project("streams", 2);
     let web = container(&project, 1);
-    exec(&web, "mkdir -p /src/d && echo hello > /src/d/f && chmod 640 /src/d/f");
-    let berth = run_with_stdin(&project, false, &["cp", "--index", "1", "web:/src/d", "-"], b"");
-    let compose = run_with_stdin(&project, true, &["cp", "--index", "1", "web:/src/d", "-"], b"");
-    assert!(berth.status.success(), "{}", String::from_utf8_lossy(&berth.stderr));
+    exec(
+        &web,
+        "mkdir -p /src/d && echo hello > /src/d/f && chmod 640 /src/d/f",
+    );
+    let berth = run_with_stdin(
+        &project,
+        false,
+        &["cp", "--index", "1", "web:/src/d", "-"],
+        b"",
+    );
+    let compose = run_with_stdin(
+        &project,
+        true,
+        &["cp", "--index", "1", "web:/src/d", "-"],
+        b"",
+    );
+    assert!(
+        berth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&berth.stderr)
+    );
     assert!(compose.status.success());
     // The daemon made both archives from the same files.
     assert_eq!(berth.stdout, compose.stdout);
@@ -451,11 +526,18 @@ fn cp_streams_tar_on_standard_input_and_output() {
         .output()
         .expect("tar runs");
     let listing = String::from_utf8_lossy(&listing.stdout);
-    assert!(listing.contains(" d/\n") && listing.contains("-rw-r----- "), "{listing}");
+    assert!(
+        listing.contains(" d/\n") && listing.contains("-rw-r----- "),
+        "{listing}"
+    );
 
     // The same tar back in, to every replica (Compose gives standard input to one only).
     let berth = run_with_stdin(&project, false, &["cp", "-", "web:/tmp"], &compose.stdout);
-    assert!(berth.status.success(), "{}", String::from_utf8_lossy(&berth.stderr));
+    assert!(
+        berth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&berth.stderr)
+    );
     for number in [1, 2] {
         assert_eq!(
             exec(&container(&project, number), "stat -c '%a %s' /tmp/d/f"),
@@ -561,4 +643,30 @@ fn cp_memory_stays_bounded_on_a_100_mib_copy() {
         );
     }
     let _ = docker(&["exec", &container(&project, 1), "rm", "-f", "/tmp/big.bin"]);
+}
+
+/// Copies into a service reach its one-off (`run`) containers only with `--all`, for both tools.
+#[test]
+fn cp_all_includes_one_off_containers_as_compose_does() {
+    let project = project("all", 1);
+    project.compose_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("{}-oneoff", project.name),
+        "web",
+    ]);
+    let one_off = format!("{}-oneoff", project.name);
+    let web = container(&project, 1);
+    fs::write(project.dir.join("f.txt"), "f\n").expect("file");
+    project.berth_ok(&["cp", "f.txt", "web:/tmp/berth-plain"]);
+    project.compose_ok(&["cp", "f.txt", "web:/tmp/compose-plain"]);
+    project.berth_ok(&["cp", "--all", "f.txt", "web:/tmp/berth-all"]);
+    project.compose_ok(&["cp", "--all", "f.txt", "web:/tmp/compose-all"]);
+    let listing = |name: &str| exec(name, "cd /tmp && ls -d *-plain *-all 2>/dev/null; true");
+    assert_eq!(
+        listing(&web),
+        "berth-all\nberth-plain\ncompose-all\ncompose-plain\n"
+    );
+    assert_eq!(listing(&one_off), "berth-all\ncompose-all\n");
 }

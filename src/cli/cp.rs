@@ -29,11 +29,12 @@ use super::context::{block_on, connect};
 use super::target::{OneOff, Target, daemon_error, list_containers};
 use crate::converge::observed::ObservedContainer;
 
+/// The two forms of the command line.
+const USAGE: &str = "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH";
+
 /// Arguments of `berth cp`.
 #[derive(Debug, Args)]
-#[command(
-    override_usage = "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH"
-)]
+#[command(override_usage = USAGE)]
 pub struct CpArgs {
     /// Include containers created by the run command.
     #[arg(long)]
@@ -47,12 +48,12 @@ pub struct CpArgs {
     /// Index of the container if service has multiple replicas.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub index: i64,
-    /// `SERVICE:SRC_PATH`, or a local path (`-` for a tar stream on standard input).
-    #[arg(value_name = "SRC")]
-    pub source: String,
-    /// A local path (`-` for a tar stream on standard output), or `SERVICE:DEST_PATH`.
-    #[arg(value_name = "DEST")]
-    pub destination: String,
+    // Counted in `run` rather than by clap, so that a wrong count fails as Compose's does
+    // (exit 1, not clap's 2).
+    /// The source then the destination: `SERVICE:PATH` on one side, a local path (or `-` for a
+    /// tar stream on standard input or output) on the other.
+    #[arg(value_name = "PATH", num_args = 0..)]
+    pub paths: Vec<String>,
 }
 
 /// Which way a copy goes.
@@ -78,15 +79,20 @@ struct Copy<'a> {
 /// # Errors
 /// Compose's errors: no container, bad paths, the daemon's refusals.
 pub fn run(cli: &Cli, args: &CpArgs) -> anyhow::Result<i32> {
-    if args.source.is_empty() {
+    let [source, destination] = args.paths.as_slice() else {
+        bail!(
+            "'berth cp' requires 2 arguments\n\nUsage:  {USAGE}\n\nRun 'berth cp --help' for more information"
+        );
+    };
+    if source.is_empty() {
         bail!("source can not be empty");
     }
-    if args.destination.is_empty() {
+    if destination.is_empty() {
         bail!("destination can not be empty");
     }
     let target = Target::resolve(cli, &[])?;
-    let (source_service, source_path) = split_cp_arg(&args.source);
-    let (destination_service, destination_path) = split_cp_arg(&args.destination);
+    let (source_service, source_path) = split_cp_arg(source);
+    let (destination_service, destination_path) = split_cp_arg(destination);
     let (direction, service) = match (source_service, destination_service) {
         (Some(_), Some(_)) => bail!("copying between services is not supported"),
         (None, None) => bail!("unknown copy direction"),
@@ -108,12 +114,8 @@ pub fn run(cli: &Cli, args: &CpArgs) -> anyhow::Result<i32> {
             dry_run: cli.dry_run,
             current_dir: &current_dir,
         };
-        let stdin = if direction == Direction::ToService && source_path == "-" {
-            Some(fan_out_stdin(containers.len()))
-        } else {
-            None
-        };
-        let mut receivers = stdin.map(|(receivers, _)| receivers);
+        let mut receivers = (direction == Direction::ToService && source_path == "-")
+            .then(|| fan_out_stdin(containers.len()));
         let copies = containers.iter().enumerate().map(|(position, container)| {
             let name = container.name();
             let text = match direction {
@@ -133,8 +135,8 @@ pub fn run(cli: &Cli, args: &CpArgs) -> anyhow::Result<i32> {
             async move {
                 display.event(name, &text, EventStatus::Working, "Copying");
                 match direction {
-                    Direction::FromService => copy.from_container(container).await?,
-                    Direction::ToService => copy.to_container(container, input).await?,
+                    Direction::FromService => copy.copy_out(container).await?,
+                    Direction::ToService => copy.copy_in(container, input).await?,
                 }
                 display.event(name, &text, EventStatus::Done, "Copied");
                 anyhow::Ok(())
@@ -204,7 +206,7 @@ async fn containers_for_copy(
 
 impl Copy<'_> {
     /// Copies `SERVICE:SRC` out of `container` to a local path or standard output.
-    async fn from_container(&self, container: &ObservedContainer) -> anyhow::Result<()> {
+    async fn copy_out(&self, container: &ObservedContainer) -> anyhow::Result<()> {
         let id = container.id();
         let destination = if self.destination == "-" {
             "-".to_owned()
@@ -279,10 +281,10 @@ impl Copy<'_> {
 
     /// Copies a local path (or the tar on standard input, `input`) into `SERVICE:DEST` of
     /// `container`.
-    async fn to_container(
+    async fn copy_in(
         &self,
         container: &ObservedContainer,
-        input: Option<tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>>,
+        input: Option<ArchiveReceiver>,
     ) -> anyhow::Result<()> {
         let id = container.id();
         let source = if self.source == "-" {
@@ -315,7 +317,10 @@ impl Copy<'_> {
 
         if source == "-" {
             if !destination.is_dir {
-                bail!("destination \"{id}:{}\" must be a directory", self.destination);
+                bail!(
+                    "destination \"{id}:{}\" must be a directory",
+                    self.destination
+                );
             }
             let Some(input) = input else {
                 return Ok(());
@@ -503,16 +508,12 @@ fn copy_info_destination_path(path: &str) -> anyhow::Result<CopyInfo> {
 /// Reads standard input once and hands each chunk to every container's upload, so that a tar on
 /// standard input reaches all replicas (Compose gives it to the first and fails the others) with
 /// a few chunks in flight per container.
-fn fan_out_stdin(
-    count: usize,
-) -> (
-    Vec<Option<tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>>>,
-    tokio::task::JoinHandle<()>,
-) {
+fn fan_out_stdin(count: usize) -> Vec<Option<ArchiveReceiver>> {
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4))
         .unzip();
-    let task = tokio::spawn(async move {
+    // Detached: it ends with standard input, or when every upload has stopped reading.
+    tokio::spawn(async move {
         let mut stdin = tokio::io::stdin();
         let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
         loop {
@@ -542,8 +543,11 @@ fn fan_out_stdin(
             }
         }
     });
-    (receivers.into_iter().map(Some).collect(), task)
+    receivers.into_iter().map(Some).collect()
 }
+
+/// The receiving end of one container's share of standard input.
+type ArchiveReceiver = tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>;
 
 /// Compose's progress for `cp`: `copy SRC to DEST` after the container's name.
 enum CopyDisplay {

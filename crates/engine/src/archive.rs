@@ -162,7 +162,6 @@ impl Engine {
 /// returned stream is read. The task's result says whether the archive is complete: when it
 /// failed, the stream ends early and the request that carried it fails too, but the task's
 /// error is the one to report.
-#[must_use]
 pub fn pack_stream(
     source: PathBuf,
     root_name: String,
@@ -326,7 +325,6 @@ fn receiver_stream<T: Send + 'static>(
 
 /// A stream of what a channel delivers, for callers that feed one request from another source
 /// (standard input).
-#[must_use]
 pub fn channel_stream(
     receiver: mpsc::Receiver<io::Result<Bytes>>,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {

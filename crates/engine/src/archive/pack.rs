@@ -26,8 +26,8 @@ pub fn pack(source: &Path, root_name: &str, out: impl Write) -> io::Result<()> {
         hard_links: HashMap::new(),
     };
     packer.builder.follow_symlinks(false);
-    let metadata = fs::symlink_metadata(source)
-        .map_err(|error| with_path(error, "lstat", source))?;
+    let metadata =
+        fs::symlink_metadata(source).map_err(|error| with_path(error, "lstat", source))?;
     packer.add(source, root_name, &metadata)?;
     if metadata.is_dir() {
         packer.walk(source, root_name)?;
@@ -51,8 +51,8 @@ impl<W: Write> Packer<W> {
             let path = entry.path();
             let file_name = entry.file_name();
             let child = format!("{name}/{}", file_name.to_string_lossy());
-            let metadata = fs::symlink_metadata(&path)
-                .map_err(|error| with_path(error, "lstat", &path))?;
+            let metadata =
+                fs::symlink_metadata(&path).map_err(|error| with_path(error, "lstat", &path))?;
             self.add(&path, &child, &metadata)?;
             if metadata.is_dir() {
                 self.walk(&path, &child)?;
@@ -83,8 +83,7 @@ impl<W: Write> Packer<W> {
         }
         if kind.is_symlink() {
             header.set_entry_type(tar::EntryType::Symlink);
-            let target =
-                fs::read_link(path).map_err(|error| with_path(error, "readlink", path))?;
+            let target = fs::read_link(path).map_err(|error| with_path(error, "readlink", path))?;
             return self.builder.append_link(&mut header, name, target);
         }
         if metadata.nlink() > 1 {
@@ -231,7 +230,10 @@ mod tests {
         let missing = pack(&root.join("missing"), "x", Vec::new()).expect_err("missing");
         assert_eq!(
             missing.to_string(),
-            format!("lstat {}: no such file or directory", root.join("missing").display())
+            format!(
+                "lstat {}: no such file or directory",
+                root.join("missing").display()
+            )
         );
         let _ = fs::remove_dir_all(&root);
     }

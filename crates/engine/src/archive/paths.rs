@@ -423,7 +423,10 @@ mod tests {
             rebase_name("/c/link", "/c/target"),
             ("/c/target".into(), Some("link".into()))
         );
-        assert_eq!(rebase_name("/c/link/", "/c/t"), ("/c/t/".into(), Some("link".into())));
+        assert_eq!(
+            rebase_name("/c/link/", "/c/t"),
+            ("/c/t/".into(), Some("link".into()))
+        );
         assert_eq!(rebase_name("/c/link/.", "/c/t"), ("/c/t/.".into(), None));
         assert_eq!(rebase_name("/c/same", "/o/same"), ("/o/same".into(), None));
     }

@@ -10,10 +10,10 @@
 //! destination (`../`, a symlink or hard link pointing out of it) stop the copy. Directory mtimes
 //! are set last, so that creating their contents does not change them.
 
+use filetime::FileTime;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
-use filetime::FileTime;
 
 use super::paths::{Rebase, clean, dir, join};
 
@@ -49,7 +49,9 @@ pub fn unpack(archive: impl Read, destination: &str, rebases: &[Rebase]) -> io::
         // Parents the archive does not list (tar allows that) are made with Docker's 0755.
         if !name.ends_with('/') {
             let parent = join(&destination, &dir(&name));
-            if fs::symlink_metadata(&parent).is_err_and(|error| error.kind() == io::ErrorKind::NotFound) {
+            if fs::symlink_metadata(&parent)
+                .is_err_and(|error| error.kind() == io::ErrorKind::NotFound)
+            {
                 fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o755)
@@ -81,7 +83,7 @@ pub fn unpack(archive: impl Read, destination: &str, rebases: &[Rebase]) -> io::
             }
         }
 
-        let mode = u32::try_from(header.mode()? & 0o7777).unwrap_or(0o644);
+        let mode = header.mode()? & 0o7777;
         let mtime = FileTime::from_unix_time(i64::try_from(header.mtime()?).unwrap_or(0), 0);
         match kind {
             tar::EntryType::Directory => {
@@ -202,12 +204,18 @@ mod tests {
         assert_eq!(file.mode() & 0o7777, 0o600);
         assert_eq!(file.mtime(), 1_000_000_000);
         assert_ne!(file.uid(), 4242);
-        assert_eq!(fs::read_link(copy.join("l")).expect("link").to_str(), Some("f"));
+        assert_eq!(
+            fs::read_link(copy.join("l")).expect("link").to_str(),
+            Some("f")
+        );
         assert_eq!(
             fs::read_link(copy.join("abs")).expect("link").to_str(),
             Some("/etc/passwd")
         );
-        assert_eq!(fs::metadata(copy.join("h")).expect("hard").ino(), file.ino());
+        assert_eq!(
+            fs::metadata(copy.join("h")).expect("hard").ino(),
+            file.ino()
+        );
         assert_eq!(
             fs::metadata(copy.join("deep")).expect("implied").mode() & 0o777,
             0o755
@@ -232,7 +240,12 @@ mod tests {
         fs::write(Path::new(&root).join("f"), "x").expect("file");
         let dir_onto_file = archive(&[("f/", tar::EntryType::Directory, 0o755, "")]);
         let error = unpack(dir_onto_file.as_slice(), &root, &[]).expect_err("file kept");
-        assert!(error.to_string().starts_with("cannot overwrite non-directory"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot overwrite non-directory"),
+            "{error}"
+        );
         let _ = fs::remove_dir_all(&root);
     }
 }
