@@ -282,8 +282,8 @@ struct Case {
 }
 
 /// Runs `args` with `ROOT` replaced by `b` for berth and `c` for Compose; both must succeed or
-/// fail alike, with the same message.
-fn both(project: &TestProject, args: &[&str]) {
+/// fail alike, with the same message, which is returned.
+fn both(project: &TestProject, args: &[&str]) -> Option<String> {
     let for_root =
         |root: &str| -> Vec<String> { args.iter().map(|arg| arg.replace("ROOT", root)).collect() };
     let berth_args = for_root("b");
@@ -302,12 +302,15 @@ fn both(project: &TestProject, args: &[&str]) {
             line.replace(&format!("/{root}/"), "/ROOT/")
                 .replace(&format!("/{root}\""), "/ROOT\"")
         };
+        let message = unrooted(last_line(&compose), "c");
         assert_eq!(
             unrooted(last_line(&berth), "b").trim_start_matches("error: "),
-            unrooted(last_line(&compose), "c"),
+            message,
             "{args:?}"
         );
+        return Some(message);
     }
+    None
 }
 
 fn last_line(output: &Output) -> String {
@@ -329,6 +332,7 @@ fn cp_path_rules_match_compose() {
     fs::write(dir.join("inner/b.txt"), "b\n").expect("file");
     fs::write(project.dir.join("file.txt"), "file\n").expect("file");
     std::os::unix::fs::symlink("file.txt", project.dir.join("link")).expect("symlink");
+    fs::write(project.dir.join("inner"), "a file named like a directory\n").expect("file");
     // Container sides: the same starting state under /b and /c.
     exec(
         &web,
@@ -341,6 +345,8 @@ fn cp_path_rules_match_compose() {
         let root = project.dir.join(root);
         fs::create_dir_all(root.join("existing")).expect("dirs");
         fs::write(root.join("afile"), "x\n").expect("file");
+        fs::create_dir_all(root.join("clash")).expect("dirs");
+        fs::write(root.join("clash/inner"), "a file where a directory comes\n").expect("file");
     }
 
     let to_container = [
@@ -377,10 +383,15 @@ fn cp_path_rules_match_compose() {
         Case {
             args: &["cp", "-L", "link", "web:/ROOT/followed"],
         },
+        // The daemon refuses to put a file where a directory is.
+        Case {
+            args: &["cp", "inner", "web:/ROOT/existing"],
+        },
     ];
-    for case in &to_container {
-        both(&project, case.args);
-    }
+    let mut errors: Vec<String> = to_container
+        .iter()
+        .filter_map(|case| both(&project, case.args))
+        .collect();
     assert_eq!(
         container_listing(&web, "/b", false),
         container_listing(&web, "/c", false)
@@ -430,9 +441,26 @@ fn cp_path_rules_match_compose() {
         Case {
             args: &["cp", "web:/ROOT/srcfile", "ROOT/no/such/dir"],
         },
+        // berth refuses to put a directory where a file is, as Docker's extraction does.
+        Case {
+            args: &["cp", "web:/ROOT/srcdir/.", "ROOT/clash"],
+        },
     ];
-    for case in &from_container {
-        both(&project, case.args);
+    errors.extend(
+        from_container
+            .iter()
+            .filter_map(|case| both(&project, case.args)),
+    );
+    let errors = errors.join("\n");
+    for expected in [
+        "no such directory",
+        "cannot copy directory",
+        "Error response from daemon: Could not find the file /ROOT/nowhere in container",
+        "Error response from daemon: Error processing tar file(exit status 1): cannot overwrite directory \"/ROOT/existing/inner\" with non-directory \"/ROOT/existing\"",
+        "invalid output path: directory",
+        "/ROOT/clash/inner\" with directory",
+    ] {
+        assert!(errors.contains(expected), "{expected:?} in:\n{errors}");
     }
     let berth_side = local_listing(&project.dir.join("b"), false);
     assert_eq!(berth_side, local_listing(&project.dir.join("c"), false));

@@ -234,9 +234,9 @@ impl Copy<'_> {
             }
             return Ok(());
         }
-        // Stat before the download: a second request while the archive's body waits unread
-        // would stall behind it. A failed stat is reported by the download, in the daemon's
-        // words (a HEAD answer has no message).
+        // Stat before the download: the daemon holds the container's lock until an archive has
+        // been read to the end, so a stat sent meanwhile would wait forever. A failed stat is
+        // reported by the download, in the daemon's words (a HEAD answer has no message).
         let stat = self.engine.stat_container_path(id, &source).await;
         let mut stream = self
             .engine
@@ -358,9 +358,15 @@ impl Copy<'_> {
             .engine
             .upload_archive(id, &placement.extract_dir, self.archive, stream)
             .await;
-        // The archive's own failure explains a failed upload better than the broken request.
-        packing.await??;
-        uploaded.map_err(daemon_error)
+        // A local failure (an unreadable file) explains a failed upload better than the broken
+        // request does; a refusal by the daemon ends the request, which stops the packer with a
+        // broken pipe, and then the daemon's words are the ones to show.
+        match (packing.await?, uploaded) {
+            (Err(error), _) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+            (_, Err(error)) => Err(daemon_error(error)),
+            (Err(error), Ok(())) => Err(error.into()),
+            (Ok(()), Ok(())) => Ok(()),
+        }
     }
 }
 

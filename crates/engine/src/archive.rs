@@ -202,8 +202,11 @@ pub async fn extract(
         };
         let mut reader = io::BufReader::with_capacity(CHUNK, reader);
         let result = unpack(&mut reader, &destination, &rebases);
-        // Drain what the archive's end-of-file blocks left, so that the sender never blocks.
-        let _ = io::copy(&mut reader, &mut io::sink());
+        // After a complete archive, read the padding that follows its end so that the download
+        // ends normally; after a failure, stop reading so that the download is dropped at once.
+        if result.is_ok() {
+            let _ = io::copy(&mut reader, &mut io::sink());
+        }
         result
     });
     let mut stream_error = None;
