@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes the archive of `source` (not followed if it is a symlink) to `out`, its top entry named
 /// `root_name` and everything under it `root_name/…`. A `root_name` of `.` gives the contents of
@@ -28,9 +28,9 @@ pub fn pack(source: &Path, root_name: &str, out: impl Write) -> io::Result<()> {
     packer.builder.follow_symlinks(false);
     let metadata =
         fs::symlink_metadata(source).map_err(|error| with_path(error, "lstat", source))?;
-    packer.add(source, root_name, &metadata)?;
+    packer.add(source, Path::new(root_name), &metadata)?;
     if metadata.is_dir() {
-        packer.walk(source, root_name)?;
+        packer.walk(source, Path::new(root_name))?;
     }
     packer.builder.into_inner()?.flush()
 }
@@ -38,19 +38,20 @@ pub fn pack(source: &Path, root_name: &str, out: impl Write) -> io::Result<()> {
 struct Packer<W: Write> {
     builder: tar::Builder<W>,
     /// Names already archived for multiply-linked inodes, keyed by device and inode.
-    hard_links: HashMap<(u64, u64), String>,
+    hard_links: HashMap<(u64, u64), PathBuf>,
 }
 
 impl<W: Write> Packer<W> {
-    fn walk(&mut self, directory: &Path, name: &str) -> io::Result<()> {
+    // Names are paths, not strings, so that any file name the filesystem holds is archived as it
+    // is, UTF-8 or not.
+    fn walk(&mut self, directory: &Path, name: &Path) -> io::Result<()> {
         let mut entries: Vec<_> = fs::read_dir(directory)
             .map_err(|error| with_path(error, "open", directory))?
             .collect::<io::Result<_>>()?;
         entries.sort_by_key(fs::DirEntry::file_name);
         for entry in entries {
             let path = entry.path();
-            let file_name = entry.file_name();
-            let child = format!("{name}/{}", file_name.to_string_lossy());
+            let child = name.join(entry.file_name());
             let metadata =
                 fs::symlink_metadata(&path).map_err(|error| with_path(error, "lstat", &path))?;
             self.add(&path, &child, &metadata)?;
@@ -61,7 +62,7 @@ impl<W: Write> Packer<W> {
         Ok(())
     }
 
-    fn add(&mut self, path: &Path, name: &str, metadata: &Metadata) -> io::Result<()> {
+    fn add(&mut self, path: &Path, name: &Path, metadata: &Metadata) -> io::Result<()> {
         let kind = metadata.file_type();
         if kind.is_socket() {
             return Ok(());
@@ -74,11 +75,10 @@ impl<W: Write> Packer<W> {
         header.set_size(0);
         if kind.is_dir() {
             header.set_entry_type(tar::EntryType::Directory);
-            let name = if name.ends_with('/') {
-                name.to_owned()
-            } else {
-                format!("{name}/")
-            };
+            let mut name = name.as_os_str().to_owned();
+            if !name.as_encoded_bytes().ends_with(b"/") {
+                name.push("/");
+            }
             return self.builder.append_data(&mut header, name, io::empty());
         }
         if kind.is_symlink() {
@@ -93,7 +93,7 @@ impl<W: Write> Packer<W> {
                 let first = first.clone();
                 return self.builder.append_link(&mut header, name, first);
             }
-            self.hard_links.insert(inode, name.to_owned());
+            self.hard_links.insert(inode, name.to_path_buf());
         }
         if kind.is_file() {
             header.set_entry_type(tar::EntryType::Regular);
@@ -235,6 +235,25 @@ mod tests {
                 root.join("missing").display()
             )
         );
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_archived_as_they_are() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let root = std::env::temp_dir().join(format!("berth-pack-bytes-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).expect("dir");
+        fs::write(root.join(std::ffi::OsStr::from_bytes(b"caf\xe9")), b"x").expect("file");
+        let mut archive = Vec::new();
+        pack(&root, "d", &mut archive).expect("packed");
+        let mut archive = tar::Archive::new(archive.as_slice());
+        let names: Vec<Vec<u8>> = archive
+            .entries()
+            .expect("entries")
+            .map(|entry| entry.expect("entry").path_bytes().into_owned())
+            .collect();
+        assert_eq!(names, [b"d/".to_vec(), b"d/caf\xe9".to_vec()]);
         let _ = fs::remove_dir_all(&root);
     }
 }

@@ -34,10 +34,11 @@ pub fn unpack(archive: impl Read, destination: &str, rebases: &[Rebase]) -> io::
         if kind.is_pax_global_extensions() {
             continue;
         }
-        let mut name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let mut link = entry
-            .link_name_bytes()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        let mut name = utf8(&entry.path_bytes())?;
+        let mut link = match entry.link_name_bytes() {
+            Some(bytes) => Some(utf8(&bytes)?),
+            None => None,
+        };
         for rebase in rebases {
             name = rebase.apply(&name);
             if kind.is_hard_link() {
@@ -139,6 +140,20 @@ pub fn unpack(archive: impl Read, destination: &str, rebases: &[Rebase]) -> io::
 /// `/dest` reach `/destination`; berth checks whole components).
 fn is_within(root: &str, path: &str) -> bool {
     root == "/" || path == root || path.starts_with(&format!("{root}/"))
+}
+
+/// An entry name as text: berth's path rules work on UTF-8, so a name that is not is refused
+/// rather than extracted under a mangled name.
+fn utf8(bytes: &[u8]) -> io::Result<String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{:?} is not UTF-8: berth cannot extract it",
+                String::from_utf8_lossy(bytes)
+            ),
+        )
+    })
 }
 
 fn breakout(message: String) -> io::Error {
