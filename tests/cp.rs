@@ -338,7 +338,7 @@ fn cp_path_rules_match_compose() {
         &web,
         "for r in /b /c; do mkdir -p $r/existing $r/existing2 $r/srcdir/inner && \
          echo x > $r/afile && echo s > $r/srcfile && echo i > $r/srcdir/inner/i && \
-         ln -s srcfile $r/srclink; done",
+         ln -s srcfile $r/srclink && ln -s existing2 $r/dirlink; done",
     );
     // Local destinations: the same starting state under b/ and c/.
     for root in ["b", "c"] {
@@ -346,6 +346,8 @@ fn cp_path_rules_match_compose() {
         fs::create_dir_all(root.join("existing")).expect("dirs");
         fs::write(root.join("afile"), "x\n").expect("file");
         fs::create_dir_all(root.join("clash")).expect("dirs");
+        fs::create_dir_all(root.join("linked")).expect("dirs");
+        std::os::unix::fs::symlink("linked", root.join("dlink")).expect("symlink");
         fs::write(root.join("clash/inner"), "a file where a directory comes\n").expect("file");
     }
 
@@ -383,6 +385,10 @@ fn cp_path_rules_match_compose() {
         Case {
             args: &["cp", "-L", "link", "web:/ROOT/followed"],
         },
+        // A destination that is a symlink to a directory is followed.
+        Case {
+            args: &["cp", "file.txt", "web:/ROOT/dirlink"],
+        },
         // The daemon refuses to put a file where a directory is.
         Case {
             args: &["cp", "inner", "web:/ROOT/existing"],
@@ -402,6 +408,7 @@ fn cp_path_rules_match_compose() {
         "./existing/a.txt",
         "./existing/inner/b.txt",
         "./existing2/dir/a.txt",
+        "./existing2/file.txt",
         "./existing/file.txt",
         "./renamed.txt",
         "'./existing2/link' -> 'file.txt'",
@@ -441,6 +448,10 @@ fn cp_path_rules_match_compose() {
         Case {
             args: &["cp", "web:/ROOT/srcfile", "ROOT/no/such/dir"],
         },
+        // A local destination that is a symlink to a directory is followed.
+        Case {
+            args: &["cp", "web:/ROOT/srcfile", "ROOT/dlink"],
+        },
         // berth refuses to put a directory where a file is, as Docker's extraction does.
         Case {
             args: &["cp", "web:/ROOT/srcdir/.", "ROOT/clash"],
@@ -473,6 +484,7 @@ fn cp_path_rules_match_compose() {
         "afile file 644 2",
         "kept-link link srcfile",
         "followed file",
+        "linked/srcfile file",
     ] {
         assert!(joined.contains(expected), "{expected:?} in:\n{joined}");
     }

@@ -4,7 +4,7 @@
 //! into a directory.
 //!
 //! Archives are streamed both ways and never held whole: [`Engine::upload_archive`] sends a tar
-//! that [`pack`] builds from the filesystem on a blocking thread while the request is in flight,
+//! that [`pack()`] builds from the filesystem on a blocking thread while the request is in flight,
 //! and [`extract`] unpacks the chunks of [`Engine::download_archive`] as they arrive. Between the
 //! blocking side and the request sits a channel of a few 64 KiB chunks, so memory stays bounded
 //! whatever the size of the copy. The path rules (`dir/.`, trailing `/`, renames) are pure, in
