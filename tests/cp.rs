@@ -83,7 +83,7 @@ fn exec(container: &str, script: &str) -> String {
 /// slightly different moments).
 fn container_listing(container: &str, root: &str, with_times: bool) -> String {
     let format = if with_times {
-        "%n %a %u:%g %s %Y %F %N"
+        "%n %a %u:%g %s %Y %h %F %N"
     } else {
         "%n %a %u:%g %F %N"
     };
@@ -133,8 +133,9 @@ fn walk(root: &Path, path: &Path, with_times: bool, lines: &mut Vec<String>) {
             String::new()
         };
         lines.push(format!(
-            "{name} file {mode:o} {} {time} {content:?}",
-            metadata.len()
+            "{name} file {mode:o} {} {time} links={} {content:?}",
+            metadata.len(),
+            metadata.nlink()
         ));
     }
 }
@@ -190,7 +191,8 @@ fn chmod(path: &Path, mode: u32) {
 }
 
 /// The tree the round trip copies: modes 0755, 0750, 0700, 0600, 0644, a relative and an
-/// absolute symlink, an empty directory, and a 100 MiB file; every mtime fixed in the past.
+/// absolute symlink, a hard link, an empty directory, and a 100 MiB file; every mtime fixed in
+/// the past.
 fn make_tree(root: &Path) {
     fs::create_dir_all(root.join("empty")).expect("dirs");
     fs::create_dir_all(root.join("sub")).expect("dirs");
@@ -200,6 +202,7 @@ fn make_tree(root: &Path) {
     write_noise(&root.join("sub/big.bin"), 100 << 20);
     std::os::unix::fs::symlink("data.txt", root.join("rel")).expect("symlink");
     std::os::unix::fs::symlink("/etc/hostname", root.join("abs")).expect("symlink");
+    fs::hard_link(root.join("data.txt"), root.join("twin.txt")).expect("hard link");
     chmod(root, 0o755);
     chmod(&root.join("run.sh"), 0o755);
     chmod(&root.join("secret"), 0o600);
@@ -239,13 +242,14 @@ fn cp_round_trips_a_tree_both_ways_as_compose_does() {
     assert_eq!(by_berth, container_listing(&web, "/by-compose", true));
     for expected in [
         format!(". 755 {owner} "),
-        format!("./secret 600 {owner} 7 1600000000 regular file"),
+        format!("./secret 600 {owner} 7 1600000000 1 regular file"),
+        format!("./twin.txt 644 {owner} 5 1600000000 2 regular file"),
         "./run.sh 755 ".to_owned(),
         "./empty 700 ".to_owned(),
         "./sub 750 ".to_owned(),
-        format!("./rel 777 {owner} 8 1600000000 symbolic link './rel' -> 'data.txt'"),
+        format!("./rel 777 {owner} 8 1600000000 1 symbolic link './rel' -> 'data.txt'"),
         "'./abs' -> '/etc/hostname'".to_owned(),
-        format!("./sub/big.bin 644 {owner} 104857600 1600000000 regular file"),
+        format!("./sub/big.bin 644 {owner} 104857600 1600000000 1 regular file"),
     ] {
         assert!(by_berth.contains(&expected), "{expected:?} in:\n{by_berth}");
     }
