@@ -5,6 +5,7 @@ mod support;
 mod attach;
 mod attached;
 mod conformance;
+mod cp;
 mod engine_spec;
 mod examples;
 mod hostile;

@@ -7,6 +7,7 @@ pub mod attach;
 pub mod attached;
 pub mod config;
 pub mod context;
+pub mod cp;
 pub mod down;
 pub mod events;
 pub mod exec;
@@ -94,6 +95,8 @@ pub enum Command {
     Attach(attach::AttachArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
+    /// Copy files/folders between a service container and the local filesystem.
+    Cp(cp::CpArgs),
     /// Creates containers for a service.
     Create(up::CreateArgs),
     /// Stop and remove containers, networks.
@@ -271,6 +274,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Attach(args) => attach::run(cli, args),
         Command::Config(args) => config::run(cli, args),
+        Command::Cp(args) => cp::run(cli, args),
         Command::Create(args) => up::create(cli, args),
         Command::Down(args) => down::run(cli, args),
         Command::Events(args) => events::run(cli, args),

@@ -8,6 +8,7 @@
 //! walks the DAG with bounded parallelism, makes no decisions, and reports progress through the
 //! [`Reporter`] trait. The front end decides what the plan is.
 
+pub mod archive;
 pub mod connect;
 pub mod containers;
 pub mod error;
