@@ -10,9 +10,8 @@ use clap::Args;
 use super::Cli;
 use super::context::block_on;
 use super::exec::configured_detach_keys;
-use super::run::forward_signals;
 use super::target::{Target, daemon_error, specified_container};
-use crate::interactive::{Wiring, run_session};
+use crate::interactive::Wiring;
 
 /// Arguments of `berth attach`.
 #[derive(Debug, Args)]
@@ -72,21 +71,14 @@ pub fn run(cli: &Cli, args: &AttachArgs) -> anyhow::Result<i32> {
             .attach_streams(&id, stdin, false, &detach_keys)
             .await
             .map_err(daemon_error)?;
-        let forwarder = (args.sig_proxy && !tty)
-            .then(|| tokio::spawn(forward_signals(engine.clone(), id.clone())));
-        let resizer = engine.clone();
-        let container_id = id.clone();
-        run_session(stream, Wiring { tty, stdin }, move |rows, columns| {
-            let engine = resizer.clone();
-            let id = container_id.clone();
-            async move {
-                let _ = engine.resize_container(&id, rows, columns).await;
-            }
-        })
-        .await?;
-        if let Some(forwarder) = forwarder {
-            forwarder.abort();
-        }
-        super::run::exit_code(&engine, &id, exited).await
+        super::run::container_session(
+            &engine,
+            &id,
+            stream,
+            Wiring { tty, stdin },
+            args.sig_proxy && !tty,
+            exited,
+        )
+        .await
     })
 }

@@ -6,7 +6,6 @@
 use std::sync::atomic::Ordering;
 
 use berth_engine::execute::{ExecuteOptions, execute};
-use berth_engine::{Event, EventStatus, Reporter};
 
 use super::context::Session;
 use super::target::Target;
@@ -65,20 +64,7 @@ pub async fn run(
         ..options.clone()
     };
     let created = plan_up(desired, observed, &create_only, specs)?;
-    for name in &created.unchanged {
-        session.progress.event(Event {
-            resource: format!("Container {name}"),
-            status: EventStatus::Done,
-            text: "Running".to_owned(),
-        });
-    }
-    let outcome = execute(
-        &session.engine,
-        &created.plan,
-        &session.progress,
-        &execute_options,
-    )
-    .await;
+    let outcome = super::up::execute_up(session, &created).await;
     session.report(&created.plan, &outcome)?;
     if outcome.cancelled {
         session.progress.finish();

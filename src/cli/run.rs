@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use anyhow::{Context as _, bail};
-use berth_engine::execute::ExecuteOptions;
-use berth_engine::{Reporter as _, WaitUntil, execute};
+use berth_engine::WaitUntil;
 use clap::Args;
 
 use super::Cli;
@@ -21,7 +20,7 @@ use super::exec::{configured_detach_keys, resolve_env};
 use super::target::{Target, daemon_error};
 use crate::converge::container::{OneOff, hash_for_up};
 use crate::converge::observed::Observed;
-use crate::converge::reconcile::{self, Desired, Recreate, UpOptions, plan_up};
+use crate::converge::reconcile::{self, Recreate, UpOptions};
 use crate::interactive::{Wiring, run_session};
 use crate::model::{Project, ServiceConfig};
 
@@ -394,39 +393,15 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<i32> {
             session.warn_orphans(&target, &observed);
         }
         let (networks, volumes) = used_resources(project, &selected);
-        let hashes = super::up::hashes_for_up(project, &observed);
-        let desired = Desired {
-            project,
-            networks: &networks,
-            volumes: &volumes,
-            hashes: &hashes,
-            image_ids: &image_ids,
-        };
-        let specs = super::specs::ProjectSpecs::new(
+        let up = super::up::plan_pass(
             loaded,
-            &image_ids,
             &observed,
-            cli.compatibility,
-            false,
-        );
-        let up = plan_up(&desired, &observed, &options, &specs)?;
-        for name in &up.unchanged {
-            session.progress.event(berth_engine::Event {
-                resource: format!("Container {name}"),
-                status: berth_engine::EventStatus::Done,
-                text: "Running".to_owned(),
-            });
-        }
-        let outcome = execute(
-            &session.engine,
-            &up.plan,
-            &session.progress,
-            &ExecuteOptions {
-                cancel: session.cancel.clone(),
-                ..ExecuteOptions::default()
-            },
-        )
-        .await;
+            (&networks, &volumes),
+            &image_ids,
+            &options,
+            (cli.compatibility, false),
+        )?;
+        let outcome = super::up::execute_up(&session, &up).await;
         session.progress.finish();
         session.report(&up.plan, &outcome)?;
         if outcome.cancelled {
@@ -503,10 +478,7 @@ async fn attach_and_start(
         .attach_streams(id, stdin, false, &configured_detach_keys())
         .await
         .map_err(daemon_error)?;
-    let forwarder = (!tty).then(|| tokio::spawn(forward_signals(engine.clone(), id.to_owned())));
     engine.start_container(id).await.map_err(daemon_error)?;
-    let resizer = engine.clone();
-    let container = id.to_owned();
     let stream = if quiet {
         // `-q`: the container's standard output goes nowhere, as Compose sends it to /dev/null.
         berth_engine::Hijacked {
@@ -516,7 +488,26 @@ async fn attach_and_start(
     } else {
         stream
     };
-    run_session(stream, Wiring { tty, stdin }, move |rows, columns| {
+    container_session(engine, id, stream, Wiring { tty, stdin }, !tty, exited).await
+}
+
+/// Runs a session with a container's main process (`run`, `attach`): its terminal follows the
+/// local window, signals are forwarded when `sig_proxy`, and the exit code is returned.
+///
+/// # Errors
+/// The stream broke or the wait failed.
+pub(super) async fn container_session(
+    engine: &berth_engine::Engine,
+    id: &str,
+    stream: berth_engine::Hijacked,
+    wiring: Wiring,
+    sig_proxy: bool,
+    exited: impl std::future::Future<Output = berth_engine::Result<i64>>,
+) -> anyhow::Result<i32> {
+    let forwarder = sig_proxy.then(|| tokio::spawn(forward_signals(engine.clone(), id.to_owned())));
+    let resizer = engine.clone();
+    let container = id.to_owned();
+    run_session(stream, wiring, move |rows, columns| {
         let engine = resizer.clone();
         let container = container.clone();
         async move {
@@ -535,7 +526,7 @@ async fn attach_and_start(
 ///
 /// # Errors
 /// The wait failed.
-pub(super) async fn exit_code(
+async fn exit_code(
     engine: &berth_engine::Engine,
     id: &str,
     exited: impl std::future::Future<Output = berth_engine::Result<i64>>,

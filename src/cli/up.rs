@@ -257,22 +257,14 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
                 exclude: deferred,
                 ..options.clone()
             };
-            let hashes = hashes_for_up(project, &observed);
-            let desired = Desired {
-                project,
-                networks: &networks,
-                volumes: &volumes,
-                hashes: &hashes,
-                image_ids: &image_ids,
-            };
-            let specs = super::specs::ProjectSpecs::new(
+            let up = plan_pass(
                 loaded,
-                &image_ids,
                 &observed,
-                cli.compatibility,
-                args.renew_anon_volumes,
-            );
-            let up = plan_up(&desired, &observed, &first_pass, &specs)?;
+                (&networks, &volumes),
+                &image_ids,
+                &first_pass,
+                (cli.compatibility, args.renew_anon_volumes),
+            )?;
             let outcome = execute(
                 &session.engine,
                 &up.plan,
@@ -312,24 +304,8 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             .await;
         }
         let up = plan_up(&desired, &observed, &options, &specs)?;
-        for name in &up.unchanged {
-            session.progress.event(Event {
-                resource: format!("Container {name}"),
-                status: EventStatus::Done,
-                text: "Running".to_owned(),
-            });
-        }
         {
-            let outcome = execute(
-                &session.engine,
-                &up.plan,
-                &session.progress,
-                &ExecuteOptions {
-                    cancel: session.cancel.clone(),
-                    ..ExecuteOptions::default()
-                },
-            )
-            .await;
+            let outcome = execute_up(&session, &up).await;
             session.progress.finish();
             // `--wait-timeout` running out is Compose's "application not healthy after Ns".
             let timed_out = outcome.failed.iter().any(|(step, error)| {
@@ -347,6 +323,66 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             session.report(&up.plan, &outcome)
         }
     })
+}
+
+/// Network and volume keys with their engine names.
+pub(crate) type Resources<'a> = (&'a [(String, String)], &'a [(String, String)]);
+
+/// Plans one pass of `up` over what runs now: config hashes with references resolved, specs
+/// from the loaded project; `flags` are (`--compatibility`, `--renew-anon-volumes`).
+///
+/// # Errors
+/// A service that cannot be expressed as a container spec.
+pub(crate) fn plan_pass(
+    loaded: &crate::loader::Loaded,
+    observed: &Observed,
+    (networks, volumes): Resources<'_>,
+    image_ids: &HashMap<String, String>,
+    options: &UpOptions,
+    (compatibility, renew_anonymous_volumes): (bool, bool),
+) -> anyhow::Result<reconcile::UpPlan> {
+    let project = &loaded.project;
+    let hashes = hashes_for_up(project, observed);
+    let desired = Desired {
+        project,
+        networks,
+        volumes,
+        hashes: &hashes,
+        image_ids,
+    };
+    let specs = super::specs::ProjectSpecs::new(
+        loaded,
+        image_ids,
+        observed,
+        compatibility,
+        renew_anonymous_volumes,
+    );
+    plan_up(&desired, observed, options, &specs)
+}
+
+/// Runs an `up` plan: containers left as they are reported `Running`, then the plan with progress
+/// and Ctrl-C cancellation.
+pub(crate) async fn execute_up(
+    session: &Session,
+    up: &reconcile::UpPlan,
+) -> berth_engine::execute::Outcome {
+    for name in &up.unchanged {
+        session.progress.event(Event {
+            resource: format!("Container {name}"),
+            status: EventStatus::Done,
+            text: "Running".to_owned(),
+        });
+    }
+    execute(
+        &session.engine,
+        &up.plan,
+        &session.progress,
+        &ExecuteOptions {
+            cancel: session.cancel.clone(),
+            ..ExecuteOptions::default()
+        },
+    )
+    .await
 }
 
 /// Makes every selected service's image present, pulling as the pull policy says, before
@@ -473,7 +509,7 @@ fn first_containers(observed: &Observed) -> HashMap<String, String> {
 /// The config hash `up` writes and compares, per service, with references resolved as Compose
 /// resolves them (services whose references cannot resolve yet keep their plain hash; they are
 /// deferred).
-pub(crate) fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, String> {
+fn hashes_for_up(project: &Project, observed: &Observed) -> HashMap<String, String> {
     let first = first_containers(observed);
     project
         .services
