@@ -63,10 +63,11 @@ pub fn run(cli: &Cli, args: &WaitArgs) -> anyhow::Result<i32> {
             let engine = session.engine.clone();
             let status = status.clone();
             async move {
-                let code = engine
-                    .wait_container(container.id())
+                let exited = engine
+                    .wait_exit(container.id(), berth_engine::WaitUntil::NotRunning)
                     .await
                     .map_err(daemon_error)?;
+                let code = exited.await.map_err(daemon_error)?;
                 print_stdout(&format!(
                     "container {} exited with status code {code}\n",
                     crate::go::quote(container.id())

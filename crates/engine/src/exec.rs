@@ -37,6 +37,8 @@ pub enum WaitUntil {
     NextExit,
     /// Once it is removed (containers created with auto-remove).
     Removed,
+    /// Once it is not running (at once when it already is not).
+    NotRunning,
 }
 
 impl Engine {
@@ -160,6 +162,7 @@ impl Engine {
         let condition = match until {
             WaitUntil::NextExit => "next-exit",
             WaitUntil::Removed => "removed",
+            WaitUntil::NotRunning => "not-running",
         };
         let pending = post_pending(
             &self.endpoint,

@@ -72,28 +72,6 @@ impl Engine {
         )
     }
 
-    /// Waits until `container` is no longer running and returns its exit code
-    /// (`POST /containers/{id}/wait`, condition `not-running`).
-    ///
-    /// # Errors
-    /// The container does not exist; transport errors.
-    pub async fn wait_container(&self, container: &str) -> Result<i64> {
-        let options = WaitContainerOptions {
-            condition: "not-running".to_owned(),
-        };
-        let mut responses = self.docker.wait_container(container, Some(options));
-        match responses.next().await {
-            Some(Ok(response)) => Ok(response.status_code),
-            // bollard turns a non-zero exit into an error; it is an answer here.
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-            Some(Err(error)) => Err(error.into()),
-            None => Err(EngineError::Daemon {
-                status: 500,
-                message: format!("no answer while waiting for container {container}"),
-            }),
-        }
-    }
-
     /// Inspects an image by reference or ID.
     ///
     /// # Errors
