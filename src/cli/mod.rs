@@ -10,6 +10,7 @@ pub mod context;
 pub mod down;
 pub mod exec;
 pub mod kill;
+pub mod logs;
 pub mod ls;
 pub mod pause;
 pub mod ps;
@@ -95,6 +96,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Force stop service containers.
     Kill(kill::KillArgs),
+    /// View output from containers.
+    Logs(logs::LogsArgs),
     /// List running compose projects.
     Ls(ls::LsArgs),
     /// Pause services.
@@ -213,6 +216,9 @@ pub fn run_publish_flags(
             1
         };
     }
+    if args.get(index).is_some_and(|command| command == "logs") {
+        return logs::follow_flags(args, index + 1);
+    }
     if args.get(index).is_none_or(|command| command != "run") {
         return args;
     }
@@ -256,6 +262,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Down(args) => down::run(cli, args),
         Command::Exec(args) => exec::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
+        Command::Logs(args) => logs::run(cli, args),
         Command::Ls(args) => ls::run(args),
         Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
         Command::Ps(args) => ps::run(cli, args),
