@@ -9,5 +9,6 @@ mod engine_spec;
 mod examples;
 mod hostile;
 mod lifecycle_cmds;
+mod logs;
 mod spec;
 mod up;

@@ -10,8 +10,9 @@
 //!   #8925, #10331), from the end of its previous run rather than from the new `StartedAt`, which
 //!   would lose the first lines the daemon stamps a little before it; a replica that starts later
 //!   is shown from its first line whatever `--tail` says.
-//! - `-f` ends once no selected container is running (or restarting), as `docker logs -f` does;
-//!   Compose waits forever when one was already stopped at the start.
+//! - `-f` ends once no selected container is running (or restarting) and none starts within
+//!   1.5 s, as `docker logs -f` does; Compose waits forever when one was already stopped at the
+//!   start, and ends too early when a restarted container looks stopped for a moment.
 //!
 //! Output is written a read at a time (up to 128 KiB of lines in one write), never a line at a
 //! time; memory stays bounded by a few such batches per container.
@@ -38,6 +39,8 @@ use crate::attach::{Printer, Style, no_color_env};
 
 /// How long a container's exit waits for its last lines before its status line is printed.
 const DRAIN: Duration = Duration::from_secs(2);
+/// How long `-f` waits for a start once no container runs, before it ends.
+const GRACE: Duration = Duration::from_millis(1500);
 /// A line longer than this without a newline is printed in pieces, so memory stays bounded.
 const MAX_LINE: usize = 1 << 20;
 
@@ -484,10 +487,14 @@ impl Follow {
         }
         let interrupted = tokio::signal::ctrl_c();
         tokio::pin!(interrupted);
-        while self.containers.values().any(|tracked| tracked.alive) {
+        loop {
+            // A container that `docker restart` stops may look stopped for a moment before it
+            // starts again: once none runs, wait a little for a start before ending.
+            let alive = self.containers.values().any(|tracked| tracked.alive);
             let event = tokio::select! {
                 _ = &mut interrupted => return Ok(130),
                 event = events.next() => event,
+                () = tokio::time::sleep(GRACE), if !alive => break,
             };
             match event {
                 Some(Ok(event)) => self.handle(event).await?,
