@@ -112,6 +112,43 @@ fn logs_match_compose_with_each_flag_on_both_read_paths() {
 }
 
 #[test]
+fn logs_of_rotated_files_match_compose() {
+    // The daemon keeps at most three files of 20 kB: the direct read must take the rotated ones,
+    // oldest first, and count `--tail` across them.
+    let project = TestProject::new(
+        "logs-rotated",
+        r"
+services:
+  r:
+    image: ${IMAGE}
+    logging:
+      driver: json-file
+      options:
+        max-size: 20k
+        max-file: '3'
+    command: sh -c 'seq 1 3000; echo end'
+",
+    );
+    project.compose_ok(&["up", "-d"]);
+    assert!(support::eventually(Duration::from_secs(30), || {
+        stdout_of(&project.compose(&["logs", "-n", "1"])).contains("end")
+    }));
+    for case in [
+        &["logs"][..],
+        &["logs", "-n", "5"],
+        &["logs", "-n", "500"],
+        &["logs", "-n", "100000"],
+        &["logs", "-t", "-n", "300"],
+    ] {
+        let expected = stdout_of(&project.compose(case));
+        for env in [&[][..], &[("BERTH_LOGS_API", "1")][..]] {
+            let actual = stdout_of(&project.berth_env(env, case));
+            assert_eq!(actual, expected, "{case:?} {env:?}");
+        }
+    }
+}
+
+#[test]
 fn logs_follow_picks_up_new_replicas_and_restarted_containers() {
     let project = TestProject::new(
         "logs-follow",

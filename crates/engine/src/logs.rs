@@ -406,10 +406,10 @@ impl Engine {
         if query.direct
             && !query.follow
             && self.endpoint.host.starts_with("unix://")
-            && let Some(path) = direct_log_path(container)
-            && let Ok(file) = std::fs::File::open(&path)
+            && let Some((path, max_files)) = direct_log_path(container)
+            && let Some(files) = open_log_files(&path, max_files)
         {
-            return json_file_logs(file, query.clone());
+            return json_file_logs(files, query.clone());
         }
         self.api_logs(&id, tty, query)
     }
@@ -507,32 +507,75 @@ impl Window {
     }
 }
 
-/// The log file of a container whose logs the daemon keeps as one unrotated `json-file`.
-fn direct_log_path(container: &bollard::models::ContainerInspectResponse) -> Option<String> {
+/// The log file of a container whose logs the daemon keeps as `json-file` without compressing
+/// rotated files, and how many files rotation keeps (1 without `max-size`).
+fn direct_log_path(
+    container: &bollard::models::ContainerInspectResponse,
+) -> Option<(std::path::PathBuf, usize)> {
     let log_config = container.host_config.as_ref()?.log_config.as_ref()?;
     if log_config.typ.as_deref() != Some("json-file") {
         return None;
     }
-    let rotated = log_config
-        .config
-        .as_ref()
-        .is_some_and(|config| config.contains_key("max-size"));
-    if rotated {
+    let options = log_config.config.clone().unwrap_or_default();
+    if options.get("compress").is_some_and(|compress| compress == "true") {
         return None;
     }
+    let max_files = if options.contains_key("max-size") {
+        options
+            .get("max-file")
+            .map_or(Some(1), |count| count.parse::<usize>().ok())?
+    } else {
+        1
+    };
     let path = container.log_path.clone().filter(|path| !path.is_empty())?;
     // The file must be the one of this container, not some other daemon's.
     let id = container.id.as_deref()?;
-    path.ends_with(&format!("{id}-json.log")).then_some(path)
+    path.ends_with(&format!("{id}-json.log"))
+        .then(|| (std::path::PathBuf::from(path), max_files.clamp(1, 1000)))
+}
+
+/// The log's files, oldest first (`…-json.log.2`, `….1`, then the live one), opened together.
+/// `None` when they cannot all be read, or when the daemon rotated them while they were being
+/// opened (two names for one file, or a live file that is no longer the one opened): the caller
+/// then asks the API.
+fn open_log_files(path: &std::path::Path, max_files: usize) -> Option<Vec<(std::fs::File, u64)>> {
+    use std::os::unix::fs::MetadataExt as _;
+    let current = std::fs::File::open(path).ok()?;
+    let current_meta = current.metadata().ok()?;
+    let mut files = vec![(current, current_meta.len())];
+    let mut seen = vec![(current_meta.dev(), current_meta.ino())];
+    for index in 1..max_files {
+        let rotated = path.with_file_name(format!(
+            "{}.{index}",
+            path.file_name()?.to_string_lossy()
+        ));
+        let file = match std::fs::File::open(&rotated) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => break,
+            Err(_) => return None,
+        };
+        let meta = file.metadata().ok()?;
+        if seen.contains(&(meta.dev(), meta.ino())) {
+            return None;
+        }
+        seen.push((meta.dev(), meta.ino()));
+        files.push((file, meta.len()));
+    }
+    let now = std::fs::metadata(path).ok()?;
+    if (now.dev(), now.ino()) != seen[0] {
+        return None;
+    }
+    files.reverse();
+    Some(files)
 }
 
 /// Reads a `json-file` log on a blocking thread, handing on batches of payloads through a small
 /// channel: memory stays bounded whatever the log's size.
-fn json_file_logs(file: std::fs::File, query: LogsQuery) -> ContainerOutput {
+fn json_file_logs(files: Vec<(std::fs::File, u64)>, query: LogsQuery) -> ContainerOutput {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<OutputChunk>>(2);
     tokio::task::spawn_blocking(move || {
         let mut reader = JsonFileReader::new(query, |chunk| sender.blocking_send(Ok(chunk)).is_ok());
-        if let Err(error) = reader.read_file(file) {
+        if let Err(error) = reader.read_files(files) {
             let _ = sender.blocking_send(Err(EngineError::Transport(
                 bollard::errors::Error::IOError { err: error },
             )));
@@ -563,17 +606,44 @@ impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
         }
     }
 
-    /// Reads `file` from the entry `tail` asks for up to its last whole entry.
-    fn read_file(&mut self, mut file: std::fs::File) -> std::io::Result<()> {
+    /// Reads `files` (oldest first, each with its length when opened) from the entry `tail`
+    /// asks for up to the last whole entry.
+    fn read_files(&mut self, mut files: Vec<(std::fs::File, u64)>) -> std::io::Result<()> {
+        let mut starts = vec![0_u64; files.len()];
+        let mut first_file = 0;
+        if let Some(tail) = self.query.tail {
+            if tail == 0 {
+                return Ok(());
+            }
+            // Count entries back from the end of the newest file.
+            let mut wanted = tail;
+            first_file = 0;
+            for (index, (file, length)) in files.iter_mut().enumerate().rev() {
+                let live = index + 1 == starts.len();
+                match tail_start(file, *length, wanted, live)? {
+                    Tail::At(offset) => {
+                        starts[index] = offset;
+                        first_file = index;
+                        break;
+                    }
+                    Tail::Short(found) => wanted -= found,
+                }
+            }
+        }
+        for (index, (file, length)) in files.into_iter().enumerate().skip(first_file) {
+            if let Step::Stop = self.read_file(file, starts[index], length)? {
+                return Ok(());
+            }
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// Reads one file from `start` up to its last whole entry before `length`.
+    fn read_file(&mut self, mut file: std::fs::File, start: u64, length: u64) -> std::io::Result<Step> {
         use std::io::{Read, Seek, SeekFrom};
-        let length = file.metadata()?.len();
-        let start = match self.query.tail {
-            None => 0,
-            Some(0) => return Ok(()),
-            Some(tail) => tail_start(&mut file, length, tail)?,
-        };
         file.seek(SeekFrom::Start(start))?;
-        let mut remaining = length - start;
+        let mut remaining = length.saturating_sub(start);
         let mut buffer = vec![0_u8; 256 * 1024];
         let mut filled = 0;
         while remaining > 0 {
@@ -593,16 +663,14 @@ impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
                 continue;
             };
             for line in buffer[..last].split(|byte| *byte == b'\n') {
-                match self.entry(line) {
-                    Step::Next => {}
-                    Step::Stop => return Ok(()),
+                if let Step::Stop = self.entry(line) {
+                    return Ok(Step::Stop);
                 }
             }
             buffer.copy_within(last + 1..filled, 0);
             filled -= last + 1;
         }
-        self.flush();
-        Ok(())
+        Ok(Step::Next)
     }
 
     fn entry(&mut self, line: &[u8]) -> Step {
@@ -672,13 +740,19 @@ enum Step {
     Stop,
 }
 
-/// Where the last `tail` entries of a file of `length` bytes start: the daemon's `tail`.
-fn tail_start(file: &mut std::fs::File, length: u64, tail: u64) -> std::io::Result<u64> {
+/// Where a file's last entries start, or how many it holds when fewer than asked.
+enum Tail {
+    At(u64),
+    Short(u64),
+}
+
+/// Where the last `tail` entries of a file of `length` bytes start: the daemon's `tail`. In the
+/// `live` file a last entry still being written does not count.
+fn tail_start(file: &mut std::fs::File, length: u64, tail: u64, live: bool) -> std::io::Result<Tail> {
     use std::io::{Read, Seek, SeekFrom};
     const BLOCK: u64 = 64 * 1024;
     let mut buffer = vec![0_u8; 64 * 1024];
     let mut end = length;
-    // The newline ending the last entry does not start one.
     let mut newlines = 0_u64;
     let mut first = true;
     while end > 0 {
@@ -688,27 +762,39 @@ fn tail_start(file: &mut std::fs::File, length: u64, tail: u64) -> std::io::Resu
         file.read_exact(&mut buffer[..size])?;
         let mut slice = &buffer[..size];
         if first {
-            // A last entry still being written counts once it ends; skip up to its newline.
             first = false;
-            while let Some((&byte, rest)) = slice.split_last() {
-                if byte == b'\n' {
-                    break;
+            if live {
+                // Skip up to the newline ending the last whole entry.
+                while let Some((&byte, rest)) = slice.split_last() {
+                    if byte == b'\n' {
+                        break;
+                    }
+                    slice = rest;
                 }
-                slice = rest;
             }
-            slice = slice.split_last().map_or(slice, |(_, rest)| rest);
+            // The newline ending the last entry does not start one.
+            if slice.last() == Some(&b'\n') {
+                slice = &slice[..slice.len() - 1];
+            }
         }
         for (index, byte) in slice.iter().enumerate().rev() {
             if *byte == b'\n' {
                 newlines += 1;
                 if newlines == tail {
-                    return Ok(start + index as u64 + 1);
+                    return Ok(Tail::At(start + index as u64 + 1));
                 }
             }
         }
         end = start;
     }
-    Ok(0)
+    // The file's first entry has no newline before it.
+    if length > 0 {
+        newlines += 1;
+        if newlines == tail {
+            return Ok(Tail::At(0));
+        }
+    }
+    Ok(Tail::Short(newlines))
 }
 
 /// The raw text of the string value after `key` (its closing quote excluded, escapes kept),
