@@ -79,7 +79,15 @@ fn logs_match_compose_with_each_flag_on_both_read_paths() {
         vec!["logs", "--tail", "0"],
         vec!["logs", "--since", &since, "a"],
         vec!["logs", "--until", &until, "-t", "a"],
-        vec!["logs", "--since", "1h", "--until", "2099-01-01", "tty", "done"],
+        vec![
+            "logs",
+            "--since",
+            "1h",
+            "--until",
+            "2099-01-01",
+            "tty",
+            "done",
+        ],
         vec!["-f", "compose.yaml", "logs", "quiet"],
         vec!["logs", "--index", "1", "a"],
     ];
@@ -215,9 +223,16 @@ services:
         "s-2  | run 2",
         "s-2  | bye 2",
     ] {
-        assert_eq!(output.matches(line).count(), 1, "{line:?} once in:\n{output}");
+        assert_eq!(
+            output.matches(line).count(),
+            1,
+            "{line:?} once in:\n{output}"
+        );
     }
-    assert!(output.contains("\r\x1b[Ks-2 exited with code 0\n"), "{output}");
+    assert!(
+        output.contains("\r\x1b[Ks-2 exited with code 0\n"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -254,15 +269,15 @@ services:
         assert!(berth.stdout.is_empty(), "{case:?}");
     }
     // A project without containers prints nothing and succeeds, with or without -f.
-    let empty = TestProject::new(
-        "logs-empty",
-        "services:\n  x:\n    image: ${IMAGE}\n",
-    );
+    let empty = TestProject::new("logs-empty", "services:\n  x:\n    image: ${IMAGE}\n");
     for case in [&["logs"][..], &["logs", "-f"], &["logs", "x"]] {
         let compose = empty.compose(case);
         let berth = empty.berth(case);
         assert_eq!(compose.status.code(), Some(0), "{case:?}");
         assert_eq!(berth.status.code(), Some(0), "{case:?}");
-        assert!(berth.stdout.is_empty() && compose.stdout.is_empty(), "{case:?}");
+        assert!(
+            berth.stdout.is_empty() && compose.stdout.is_empty(),
+            "{case:?}"
+        );
     }
 }

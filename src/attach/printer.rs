@@ -104,7 +104,10 @@ impl Printer {
     pub fn stdout_lines(&mut self, container: &str, lines: &[u8]) -> std::io::Result<()> {
         let index = self.presenter(container);
         let prefix = self.presenters[index].prefix.as_bytes();
-        let stamp = self.style.timestamps.then(|| format!("{} ", (self.clock)()));
+        let stamp = self
+            .style
+            .timestamps
+            .then(|| format!("{} ", (self.clock)()));
         if prefix.is_empty() && stamp.is_none() {
             self.stdout.write_all(lines)?;
             return self.stdout.flush();

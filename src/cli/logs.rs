@@ -244,8 +244,7 @@ async fn show(
     printer: &Arc<Mutex<Printer>>,
 ) -> anyhow::Result<i32> {
     let inspected =
-        futures_util::future::join_all(shown.iter().map(|s| engine.inspect_container(&s.id)))
-            .await;
+        futures_util::future::join_all(shown.iter().map(|s| engine.inspect_container(&s.id))).await;
     let mut readers = Vec::new();
     for (shown, inspect) in shown.iter().zip(inspected) {
         let inspect = match inspect {
@@ -318,7 +317,9 @@ async fn print_output(
             OutputKind::Stdout => &mut stdout,
             OutputKind::Stderr => &mut stderr,
         };
-        lines.push(&chunk.bytes, |whole| lock(&printer).stdout_lines(&name, whole))?;
+        lines.push(&chunk.bytes, |whole| {
+            lock(&printer).stdout_lines(&name, whole)
+        })?;
     }
     for lines in [&mut stdout, &mut stderr] {
         lines.finish(|whole| lock(&printer).stdout_lines(&name, whole))?;

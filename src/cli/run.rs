@@ -303,10 +303,7 @@ fn random_slug() -> anyhow::Result<String> {
 type Keyed = Vec<(String, String)>;
 
 /// Networks and volumes the selected services use (Compose drops the others for a run).
-fn used_resources(
-    project: &Project,
-    selected: &[String],
-) -> (Keyed, Keyed) {
+fn used_resources(project: &Project, selected: &[String]) -> (Keyed, Keyed) {
     let services: Vec<&ServiceConfig> = selected
         .iter()
         .filter_map(|name| project.services.get(name))

@@ -375,7 +375,7 @@ pub struct LogsQuery {
 }
 
 /// Payloads a reader gathers before handing them on: large enough that each is one write.
-const BATCH: usize = 128 * 1024;
+const BATCH: usize = 96 * 1024;
 
 impl Engine {
     /// The logs of the inspected `container` as `query` asks, in the daemon's order, as chunks
@@ -433,7 +433,8 @@ impl Engine {
                 .map_or_else(|| "all".to_owned(), |tail| tail.to_string()),
         };
         let logs = self.docker.logs(id, Some(options));
-        let chunks = logs.filter_map(move |item| std::future::ready(chunk_of(item, tty).transpose()));
+        let chunks =
+            logs.filter_map(move |item| std::future::ready(chunk_of(item, tty).transpose()));
         if !cut {
             return Box::pin(chunks);
         }
@@ -517,7 +518,10 @@ fn direct_log_path(
         return None;
     }
     let options = log_config.config.clone().unwrap_or_default();
-    if options.get("compress").is_some_and(|compress| compress == "true") {
+    if options
+        .get("compress")
+        .is_some_and(|compress| compress == "true")
+    {
         return None;
     }
     let max_files = if options.contains_key("max-size") {
@@ -545,10 +549,8 @@ fn open_log_files(path: &std::path::Path, max_files: usize) -> Option<Vec<(std::
     let mut files = vec![(current, current_meta.len())];
     let mut seen = vec![(current_meta.dev(), current_meta.ino())];
     for index in 1..max_files {
-        let rotated = path.with_file_name(format!(
-            "{}.{index}",
-            path.file_name()?.to_string_lossy()
-        ));
+        let rotated =
+            path.with_file_name(format!("{}.{index}", path.file_name()?.to_string_lossy()));
         let file = match std::fs::File::open(&rotated) {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => break,
@@ -569,58 +571,61 @@ fn open_log_files(path: &std::path::Path, max_files: usize) -> Option<Vec<(std::
     Some(files)
 }
 
-/// Reads a `json-file` log on a blocking thread, handing on batches of payloads through a small
-/// channel: memory stays bounded whatever the log's size.
+/// Reads a `json-file` log as the stream is polled, a buffer at a time: the files are in the
+/// page cache as a rule, and reading them on the runtime's own thread costs less than handing
+/// batches between threads (every thread would also get its own allocator heap). Memory stays
+/// bounded by one read buffer and the chunks decoded from it, whatever the log's size.
 fn json_file_logs(files: Vec<(std::fs::File, u64)>, query: LogsQuery) -> ContainerOutput {
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<OutputChunk>>(2);
-    tokio::task::spawn_blocking(move || {
-        let mut reader = JsonFileReader::new(query, |chunk| sender.blocking_send(Ok(chunk)).is_ok());
-        if let Err(error) = reader.read_files(files) {
-            let _ = sender.blocking_send(Err(EngineError::Transport(
-                bollard::errors::Error::IOError { err: error },
-            )));
+    let reader = match JsonFileReader::new(files, query) {
+        Ok(reader) => reader,
+        Err(error) => {
+            return Box::pin(futures_util::stream::once(std::future::ready(Err(
+                EngineError::Transport(bollard::errors::Error::IOError { err: error }),
+            ))));
         }
-    });
-    Box::pin(futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let item = receiver.recv().await?;
-        Some((item, receiver))
-    }))
+    };
+    Box::pin(futures_util::stream::unfold(
+        reader,
+        |mut reader| async move {
+            let item = reader.next_chunk()?.map_err(|error| {
+                EngineError::Transport(bollard::errors::Error::IOError { err: error })
+            });
+            Some((item, reader))
+        },
+    ))
 }
 
 /// Decodes the daemon's `json-file` entries (`{"log":"…","stream":"stdout","time":"…"}` one a
 /// line, `attrs` sometimes between) into chunks of payloads, one stream per chunk, in order.
-struct JsonFileReader<F: FnMut(OutputChunk) -> bool> {
+struct JsonFileReader {
     query: LogsQuery,
-    emit: F,
+    /// Files still to read, oldest first, each with where to start and its length when opened.
+    files: std::collections::VecDeque<(std::fs::File, u64, u64)>,
+    /// Bytes of the current file still to read.
+    remaining: u64,
+    current: Option<std::fs::File>,
+    buffer: Vec<u8>,
+    filled: usize,
+    done: bool,
     kind: OutputKind,
     batch: Vec<u8>,
+    ready: std::collections::VecDeque<OutputChunk>,
 }
 
-impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
-    fn new(query: LogsQuery, emit: F) -> Self {
-        Self {
-            query,
-            emit,
-            kind: OutputKind::Stdout,
-            batch: Vec::with_capacity(BATCH + 4096),
-        }
-    }
-
-    /// Reads `files` (oldest first, each with its length when opened) from the entry `tail`
-    /// asks for up to the last whole entry.
-    fn read_files(&mut self, mut files: Vec<(std::fs::File, u64)>) -> std::io::Result<()> {
+impl JsonFileReader {
+    /// A reader of `files` (oldest first, each with its length when opened) from the entry `tail`
+    /// asks for.
+    fn new(mut files: Vec<(std::fs::File, u64)>, query: LogsQuery) -> std::io::Result<Self> {
         let mut starts = vec![0_u64; files.len()];
         let mut first_file = 0;
-        if let Some(tail) = self.query.tail {
-            if tail == 0 {
-                return Ok(());
-            }
+        let mut done = false;
+        if let Some(tail) = query.tail {
+            done = tail == 0;
             // Count entries back from the end of the newest file.
-            let mut wanted = tail;
-            first_file = 0;
+            let mut wanted = tail.max(1);
+            let count = files.len();
             for (index, (file, length)) in files.iter_mut().enumerate().rev() {
-                let live = index + 1 == starts.len();
-                match tail_start(file, *length, wanted, live)? {
+                match tail_start(file, *length, wanted, index + 1 == count)? {
                     Tail::At(offset) => {
                         starts[index] = offset;
                         first_file = index;
@@ -630,47 +635,102 @@ impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
                 }
             }
         }
-        for (index, (file, length)) in files.into_iter().enumerate().skip(first_file) {
-            if let Step::Stop = self.read_file(file, starts[index], length)? {
-                return Ok(());
-            }
-        }
-        self.flush();
-        Ok(())
+        let files = files
+            .into_iter()
+            .zip(starts)
+            .skip(first_file)
+            .map(|((file, length), start)| (file, start, length))
+            .collect();
+        Ok(Self {
+            query,
+            files,
+            remaining: 0,
+            current: None,
+            buffer: vec![0_u8; 128 * 1024],
+            filled: 0,
+            done,
+            kind: OutputKind::Stdout,
+            batch: Vec::new(),
+            ready: std::collections::VecDeque::new(),
+        })
     }
 
-    /// Reads one file from `start` up to its last whole entry before `length`.
-    fn read_file(&mut self, mut file: std::fs::File, start: u64, length: u64) -> std::io::Result<Step> {
+    /// The next chunk, `None` at the end.
+    fn next_chunk(&mut self) -> Option<std::io::Result<OutputChunk>> {
+        loop {
+            if let Some(chunk) = self.ready.pop_front() {
+                return Some(Ok(chunk));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(error) = self.step() {
+                self.done = true;
+                return Some(Err(error));
+            }
+        }
+    }
+
+    /// Reads one buffer's worth and decodes its whole entries.
+    fn step(&mut self) -> std::io::Result<()> {
         use std::io::{Read, Seek, SeekFrom};
-        file.seek(SeekFrom::Start(start))?;
-        let mut remaining = length.saturating_sub(start);
-        let mut buffer = vec![0_u8; 256 * 1024];
-        let mut filled = 0;
-        while remaining > 0 {
-            let room = buffer.len() - filled;
-            let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(room);
-            let read = file.read(&mut buffer[filled..filled + want])?;
-            if read == 0 {
+        if self.remaining == 0 || self.current.is_none() {
+            let Some((mut file, start, length)) = self.files.pop_front() else {
+                self.flush();
+                self.done = true;
+                return Ok(());
+            };
+            file.seek(SeekFrom::Start(start))?;
+            self.remaining = length.saturating_sub(start);
+            self.current = Some(file);
+            // An unfinished entry at the end of a rotated file is not continued in the next.
+            self.filled = 0;
+            return Ok(());
+        }
+        let Some(file) = self.current.as_mut() else {
+            return Ok(());
+        };
+        if self.filled == self.buffer.len() {
+            // One entry longer than the buffer: let it grow.
+            self.buffer.resize(self.buffer.len() * 2, 0);
+        }
+        let room = self.buffer.len() - self.filled;
+        let want = usize::try_from(self.remaining)
+            .unwrap_or(usize::MAX)
+            .min(room);
+        let read = file.read(&mut self.buffer[self.filled..self.filled + want])?;
+        if read == 0 {
+            self.remaining = 0;
+            return Ok(());
+        }
+        self.remaining -= read as u64;
+        self.filled += read;
+        let Some(last) = self.buffer[..self.filled]
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+        else {
+            return Ok(());
+        };
+        let buffer = std::mem::take(&mut self.buffer);
+        let mut stopped = false;
+        for line in buffer[..last].split(|byte| *byte == b'\n') {
+            if let Step::Stop = self.entry(line) {
+                stopped = true;
                 break;
             }
-            remaining -= read as u64;
-            filled += read;
-            let Some(last) = buffer[..filled].iter().rposition(|byte| *byte == b'\n') else {
-                if filled == buffer.len() {
-                    // One entry longer than the buffer: let it grow.
-                    buffer.resize(buffer.len() * 2, 0);
-                }
-                continue;
-            };
-            for line in buffer[..last].split(|byte| *byte == b'\n') {
-                if let Step::Stop = self.entry(line) {
-                    return Ok(Step::Stop);
-                }
-            }
-            buffer.copy_within(last + 1..filled, 0);
-            filled -= last + 1;
         }
-        Ok(Step::Next)
+        self.buffer = buffer;
+        if stopped {
+            self.flush();
+            self.done = true;
+            return Ok(());
+        }
+        self.buffer.copy_within(last + 1..self.filled, 0);
+        self.filled -= last + 1;
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+        Ok(())
     }
 
     fn entry(&mut self, line: &[u8]) -> Step {
@@ -690,7 +750,6 @@ impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
                 return Step::Next;
             }
             if self.query.until.is_some_and(|until| stamp > until) {
-                self.flush();
                 return Step::Stop;
             }
             Some(stamp)
@@ -712,25 +771,22 @@ impl<F: FnMut(OutputChunk) -> bool> JsonFileReader<F> {
         if let Some(start) = find(line, b"\"log\":\"") {
             decode_json_string(&line[start + 7..], &mut self.batch);
         }
-        if self.batch.len() >= BATCH {
-            return if self.flush() { Step::Next } else { Step::Stop };
-        }
         Step::Next
     }
 
-    /// Hands the batch on; false when nobody reads any more.
-    fn flush(&mut self) -> bool {
+    /// Makes the batch a chunk ready to be handed on.
+    fn flush(&mut self) {
         if self.batch.is_empty() {
-            return true;
+            return;
         }
         let bytes = Bytes::from(std::mem::replace(
             &mut self.batch,
-            Vec::with_capacity(BATCH + 4096),
+            Vec::with_capacity(2 * BATCH),
         ));
-        (self.emit)(OutputChunk {
+        self.ready.push_back(OutputChunk {
             kind: self.kind,
             bytes,
-        })
+        });
     }
 }
 
@@ -748,7 +804,12 @@ enum Tail {
 
 /// Where the last `tail` entries of a file of `length` bytes start: the daemon's `tail`. In the
 /// `live` file a last entry still being written does not count.
-fn tail_start(file: &mut std::fs::File, length: u64, tail: u64, live: bool) -> std::io::Result<Tail> {
+fn tail_start(
+    file: &mut std::fs::File,
+    length: u64,
+    tail: u64,
+    live: bool,
+) -> std::io::Result<Tail> {
     use std::io::{Read, Seek, SeekFrom};
     const BLOCK: u64 = 64 * 1024;
     let mut buffer = vec![0_u8; 64 * 1024];
@@ -1208,6 +1269,183 @@ mod tests {
         assert_eq!(
             after(chunk("no stamp here\n"), since),
             Some(chunk("no stamp here\n"))
+        );
+    }
+
+    #[test]
+    fn json_strings_decode_every_escape() {
+        let mut out = Vec::new();
+        decode_json_string(
+            br#"a\"b\\c\/\n\t\r\u003c\u00e9\ud83d\ude00\ufffd" ,"stream":"x""#,
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\"b\\c/\n\t\r<\u{e9}\u{1f600}\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn durations_and_moments_read_as_the_docker_client_does() {
+        assert_eq!(parse_go_duration("42m"), Some(42 * 60_000_000_000));
+        assert_eq!(parse_go_duration("1h30m"), Some(5_400_000_000_000));
+        assert_eq!(parse_go_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(parse_go_duration("-5m"), Some(-300_000_000_000));
+        assert_eq!(parse_go_duration("300ms"), Some(300_000_000));
+        for bad in ["", "5", "m", "5x", "1.s5"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad}");
+        }
+        let now = Timestamp {
+            seconds: 1_000_000,
+            nanos: 500,
+        };
+        let moment = |text: &str| parse_moment(text, now);
+        assert_eq!(
+            moment("42m"),
+            Ok(Timestamp {
+                seconds: 1_000_000 - 2520,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            moment("2013-01-02T13:23:37Z").unwrap().to_string(),
+            "2013-01-02T13:23:37.000000000Z"
+        );
+        assert_eq!(
+            moment("2013-01-02T13:23:37.25+01:00").unwrap().to_string(),
+            "2013-01-02T12:23:37.250000000Z"
+        );
+        assert_eq!(
+            moment("2013-01-02").unwrap().to_string(),
+            "2013-01-02T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            moment("2013-01-02T13").unwrap().to_string(),
+            "2013-01-02T13:00:00.000000000Z"
+        );
+        assert_eq!(
+            moment("1700000000.5"),
+            Ok(Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 500_000_000
+            })
+        );
+        assert_eq!(
+            moment("0"),
+            Ok(Timestamp {
+                seconds: 0,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            moment("foo"),
+            Err("failed to parse value as time or duration: \"foo\"".to_owned())
+        );
+        assert_eq!(
+            moment("2013-13-01"),
+            Err("parsing time \"2013-13-01\": month out of range".to_owned())
+        );
+    }
+
+    fn log_file(lines: &[(&str, &str, &str)], live: bool) -> (std::fs::File, u64) {
+        use std::io::{Seek, Write};
+        let mut text = String::new();
+        for (log, stream, time) in lines {
+            text.push_str(&format!(
+                "{{\"log\":\"{log}\",\"stream\":\"{stream}\",\"time\":\"{time}\"}}\n"
+            ));
+        }
+        let path = std::env::temp_dir().join(format!(
+            "berth-logs-unit-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        let mut file = std::fs::File::options()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        if live {
+            // A last entry still being written is left out.
+            file.write_all(b"{\"log\":\"half").unwrap();
+        }
+        file.rewind().unwrap();
+        let _ = std::fs::remove_file(&path);
+        let length = file.metadata().unwrap().len();
+        (file, length)
+    }
+
+    fn read_all(files: Vec<(std::fs::File, u64)>, query: LogsQuery) -> Vec<(OutputKind, String)> {
+        let mut reader = JsonFileReader::new(files, query).unwrap();
+        let mut chunks = Vec::new();
+        while let Some(chunk) = reader.next_chunk() {
+            let chunk = chunk.unwrap();
+            chunks.push((chunk.kind, String::from_utf8(chunk.bytes.to_vec()).unwrap()));
+        }
+        chunks
+    }
+
+    #[test]
+    fn json_file_logs_read_across_rotated_files_with_tail_and_window() {
+        let files = || {
+            vec![
+                log_file(
+                    &[
+                        ("1\\n", "stdout", "2026-01-01T00:00:01Z"),
+                        ("2\\n", "stdout", "2026-01-01T00:00:02.5Z"),
+                    ],
+                    false,
+                ),
+                log_file(
+                    &[
+                        ("3\\n", "stderr", "2026-01-01T00:00:03Z"),
+                        ("4\\n", "stdout", "2026-01-01T00:00:04Z"),
+                    ],
+                    true,
+                ),
+            ]
+        };
+        use OutputKind::{Stderr, Stdout};
+        let all = read_all(files(), LogsQuery::default());
+        assert_eq!(
+            all,
+            [
+                (Stdout, "1\n2\n".to_owned()),
+                (Stderr, "3\n".to_owned()),
+                (Stdout, "4\n".to_owned())
+            ]
+        );
+        let tail = |tail| {
+            read_all(
+                files(),
+                LogsQuery {
+                    tail: Some(tail),
+                    ..LogsQuery::default()
+                },
+            )
+        };
+        assert_eq!(tail(0), []);
+        assert_eq!(tail(1), [(Stdout, "4\n".to_owned())]);
+        assert_eq!(tail(3)[0], (Stdout, "2\n".to_owned()));
+        assert_eq!(tail(9), all);
+        let window = read_all(
+            files(),
+            LogsQuery {
+                since: Timestamp::parse("2026-01-01T00:00:02.5Z"),
+                until: Timestamp::parse("2026-01-01T00:00:03Z"),
+                timestamps: true,
+                ..LogsQuery::default()
+            },
+        );
+        assert_eq!(
+            window,
+            [
+                (Stdout, "2026-01-01T00:00:02.500000000Z 2\n".to_owned()),
+                (Stderr, "2026-01-01T00:00:03.000000000Z 3\n".to_owned())
+            ]
         );
     }
 }
