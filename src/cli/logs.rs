@@ -508,13 +508,12 @@ impl Follow {
         // Let the last lines out.
         let mut outcome = Ok(0);
         for tracked in self.containers.values_mut() {
-            if let Some(reader) = tracked.reader.take() {
-                if let Ok(Ok(Err(error))) = tokio::time::timeout(DRAIN, reader).await
-                    && outcome.is_ok()
-                    && !is_broken_pipe(&error)
-                {
-                    outcome = Err(error);
-                }
+            if let Some(reader) = tracked.reader.take()
+                && let Ok(Ok(Err(error))) = tokio::time::timeout(DRAIN, reader).await
+                && outcome.is_ok()
+                && !is_broken_pipe(&error)
+            {
+                outcome = Err(error);
             }
         }
         outcome

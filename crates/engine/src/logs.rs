@@ -473,9 +473,7 @@ impl Window {
             });
         }
         self.pending.extend_from_slice(&chunk.bytes);
-        let Some(last) = self.pending.iter().rposition(|byte| *byte == b'\n') else {
-            return None;
-        };
+        let last = self.pending.iter().rposition(|byte| *byte == b'\n')?;
         let whole: Vec<u8> = self.pending.drain(..=last).collect();
         let mut out = Vec::with_capacity(whole.len());
         for line in whole.split_inclusive(|byte| *byte == b'\n') {
