@@ -47,7 +47,7 @@ const MAX_LINE: usize = 1 << 20;
 /// Arguments of `berth logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Follow log output.
+    /// Follow log output (`-f`, read as `--follow` after `logs`).
     #[arg(long)]
     pub follow: bool,
     /// Index of the container if service has multiple replicas.
