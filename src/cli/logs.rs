@@ -229,7 +229,8 @@ pub fn run(cli: &Cli, args: &LogsArgs) -> anyhow::Result<i32> {
         let printer = Arc::new(Mutex::new(printer));
         if args.follow {
             let selected: HashSet<String> = services.iter().cloned().collect();
-            let follow = Follow::new(engine, target.name.clone(), selected, query, printer);
+            let mut follow = Follow::new(engine, target.name.clone(), selected, query, printer);
+            follow.listed_only = args.index > 0;
             return follow.run(shown, started).await;
         }
         show(&engine, &shown, &query, &printer).await
@@ -421,6 +422,8 @@ struct Follow {
     project: String,
     /// Selected services; empty for all of them.
     services: HashSet<String>,
+    /// `--index`: only the containers listed at the start, no new replica.
+    listed_only: bool,
     query: LogsQuery,
     printer: Arc<Mutex<Printer>>,
     containers: HashMap<String, Tracked>,
@@ -441,6 +444,7 @@ impl Follow {
             query,
             printer,
             containers: HashMap::new(),
+            listed_only: false,
         }
     }
 
@@ -522,6 +526,7 @@ impl Follow {
     async fn handle(&mut self, event: ContainerEvent) -> anyhow::Result<()> {
         if event.is_one_off()
             || (!self.services.is_empty() && !self.services.contains(event.service()))
+            || (self.listed_only && !self.containers.contains_key(&event.id))
         {
             return Ok(());
         }
