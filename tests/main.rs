@@ -12,5 +12,6 @@ mod hostile;
 mod inspect_cmds;
 mod interactive;
 mod lifecycle_cmds;
+mod logs;
 mod spec;
 mod up;

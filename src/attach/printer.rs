@@ -58,6 +58,8 @@ pub struct Printer {
     presenters: Vec<Presenter>,
     next_color: usize,
     clock: fn() -> Timestamp,
+    /// Reused by [`Printer::stdout_lines`], so batches cost no allocation.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Printer {
@@ -81,7 +83,52 @@ impl Printer {
             presenters: Vec::new(),
             next_color: 0,
             clock: Timestamp::now,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Registers containers before they print, in this order: their colours follow it, and
+    /// every prefix is as wide as the longest name from the first line on (Compose registers on
+    /// first output, so its early lines may be narrower, depending on which container wins).
+    pub fn register(&mut self, containers: &[String]) {
+        for container in containers {
+            self.presenter(container);
+        }
+    }
+
+    /// Whole lines of `container` at once: `lines` holds lines each ending with `\n`. They are
+    /// printed to stdout, prefixed as [`Printer::stdout_line`] does, in one write and one flush.
+    ///
+    /// # Errors
+    /// Writing to stdout failed (a closed pipe among others).
+    pub fn stdout_lines(&mut self, container: &str, lines: &[u8]) -> std::io::Result<()> {
+        let index = self.presenter(container);
+        let prefix = self.presenters[index].prefix.as_bytes();
+        let stamp = self
+            .style
+            .timestamps
+            .then(|| format!("{} ", (self.clock)()));
+        if prefix.is_empty() && stamp.is_none() {
+            self.stdout.write_all(lines)?;
+            return self.stdout.flush();
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for line in lines.split_inclusive(|byte| *byte == b'\n') {
+            scratch.extend_from_slice(prefix);
+            if let Some(stamp) = &stamp {
+                scratch.extend_from_slice(stamp.as_bytes());
+            }
+            scratch.extend_from_slice(line);
+        }
+        let written = self
+            .stdout
+            .write_all(&scratch)
+            .and_then(|()| self.stdout.flush());
+        if scratch.capacity() <= 1 << 20 {
+            self.scratch = scratch;
+        }
+        written
     }
 
     /// `Attaching to a-1, b-1` on stdout, names as given (the caller sorts them).
@@ -348,6 +395,25 @@ mod tests {
         };
         printer.stdout_line("r-1", "run");
         assert_eq!(out.text(), "r-1  | 1970-01-01T00:00:00.000000005Z run\n");
+    }
+
+    #[test]
+    fn registered_names_set_the_width_and_batches_print_whole_lines() {
+        let (mut printer, out, err) = capture(Style::default());
+        printer.register(&["a-1".to_owned(), "longername-1".to_owned()]);
+        printer.stdout_lines("a-1", b"one\ntwo\r\n").unwrap();
+        printer.stdout_lines("longername-1", b"x\n").unwrap();
+        assert_eq!(
+            out.text(),
+            "a-1           | one\na-1           | two\r\nlongername-1  | x\n"
+        );
+        assert_eq!(err.text(), "");
+        let (mut printer, out, _) = capture(Style {
+            prefix: false,
+            ..Style::default()
+        });
+        printer.stdout_lines("a-1", b"raw\n").unwrap();
+        assert_eq!(out.text(), "raw\n");
     }
 
     #[test]

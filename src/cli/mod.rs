@@ -14,6 +14,7 @@ pub mod exec;
 pub mod images;
 pub mod inspect;
 pub mod kill;
+pub mod logs;
 pub mod ls;
 pub mod pause;
 pub mod port;
@@ -109,6 +110,8 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Force stop service containers.
     Kill(kill::KillArgs),
+    /// View output from containers.
+    Logs(logs::LogsArgs),
     /// List running compose projects.
     Ls(ls::LsArgs),
     /// Pause services.
@@ -235,6 +238,9 @@ pub fn run_publish_flags(
             1
         };
     }
+    if args.get(index).is_some_and(|command| command == "logs") {
+        return logs::follow_flags(args, index + 1);
+    }
     if args.get(index).is_none_or(|command| command != "run") {
         return args;
     }
@@ -281,6 +287,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Exec(args) => exec::run(cli, args),
         Command::Images(args) => images::run(cli, args),
         Command::Kill(args) => kill::run(cli, args),
+        Command::Logs(args) => logs::run(cli, args),
         Command::Ls(args) => ls::run(args),
         Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
         Command::Port(args) => port::run(cli, args),

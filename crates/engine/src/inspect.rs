@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 
 use bollard::models::{ContainerStatsResponse, ImageInspect};
-use bollard::query_parameters::{EventsOptions, StatsOptions, WaitContainerOptions};
+use bollard::query_parameters::{EventsOptions, StatsOptions};
 use futures_util::{Stream, StreamExt};
 
 use crate::Engine;
