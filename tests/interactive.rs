@@ -135,7 +135,7 @@ impl Drop for Terminal {
 }
 
 /// Drives an interactive shell started by `command` in `terminal`: typed input, a resize, Ctrl-C
-/// to a running command, `exit 7`; then checks the exit code and that the local terminal's
+/// to a running command, Ctrl-D ending a command's input, `exit 7`; then checks the exit code and that the local terminal's
 /// settings are what they were.
 fn drive_shell(project: &TestProject, terminal: &Terminal, command: &str) {
     let berth = berth_binary();
@@ -173,6 +173,12 @@ fn drive_shell(project: &TestProject, terminal: &Terminal, command: &str) {
         !screen.contains("slept"),
         "Ctrl-C did not interrupt:\n{screen}"
     );
+    // Ctrl-D reaches the container's terminal as end of input.
+    terminal.line("cat > /tmp/typed; echo cat-done-$((4+4)); cat /tmp/typed");
+    terminal.line("abc");
+    std::thread::sleep(Duration::from_millis(300));
+    terminal.keys(&["C-d"]);
+    terminal.wait_for("cat-done-8", Duration::from_secs(10));
     terminal.line("exit 7");
     terminal.wait_for_host_prompt();
     terminal.line(
