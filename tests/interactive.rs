@@ -312,6 +312,17 @@ fn exec_and_run_without_a_terminal_pass_16_mib_exactly_and_keep_stderr_apart() {
             "-c",
             "echo out; echo err >&2; exit 3",
         ][..],
+        // `-q` silences progress only, as in Compose.
+        &[
+            "run",
+            "-q",
+            "--rm",
+            "-T",
+            "s",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ][..],
     ] {
         let (stdout, stderr, code) = pipe(&project, args, b"");
         assert_eq!(code, 3, "{args:?}");

@@ -272,11 +272,12 @@ pub fn run_publish_flags(
 /// # Errors
 /// Whatever the command reports.
 pub fn run(cli: &Cli) -> anyhow::Result<i32> {
-    crate::progress::configure(
-        crate::progress::Mode::from_flag(cli.progress.as_deref()),
-        &cli.ansi,
-        cli.dry_run,
-    )?;
+    let mode = match &cli.command {
+        // `run -q` prints nothing but the container's standard error, as Compose.
+        Command::Run(args) if args.quiet => crate::progress::Mode::Quiet,
+        _ => crate::progress::Mode::from_flag(cli.progress.as_deref()),
+    };
+    crate::progress::configure(mode, &cli.ansi, cli.dry_run)?;
     match &cli.command {
         Command::Attach(args) => attach::run(cli, args),
         Command::Config(args) => config::run(cli, args),

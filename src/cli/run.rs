@@ -90,7 +90,7 @@ pub struct RunArgs {
     /// Pull image before running ("always"|"missing"|"never").
     #[arg(long, default_value = "policy")]
     pub pull: String,
-    /// Don't print anything to standard output.
+    /// Don't print progress (Compose's `-q`: the container's output and `-d`'s ID still print).
     #[arg(short, long)]
     pub quiet: bool,
     /// Suppress progress output from the build process.
@@ -444,12 +444,11 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<i32> {
                 .start_container(&id)
                 .await
                 .map_err(daemon_error)?;
-            if !args.quiet {
-                super::print_stdout(&format!("{id}\n"))?;
-            }
+            // Compose prints the ID even with `-q`, which silences only its progress.
+            super::print_stdout(&format!("{id}\n"))?;
             return Ok(0);
         }
-        attach_and_start(&session, &id, tty, stdin, args.rm, args.quiet).await
+        attach_and_start(&session, &id, tty, stdin, args.rm).await
     })
 }
 
@@ -460,7 +459,6 @@ async fn attach_and_start(
     tty: bool,
     stdin: bool,
     auto_remove: bool,
-    quiet: bool,
 ) -> anyhow::Result<i32> {
     let engine = &session.engine;
     // Signals are the container's from here on (Compose forwards them all): Ctrl-C must not
@@ -479,15 +477,6 @@ async fn attach_and_start(
         .await
         .map_err(daemon_error)?;
     engine.start_container(id).await.map_err(daemon_error)?;
-    let stream = if quiet {
-        // `-q`: the container's standard output goes nowhere, as Compose sends it to /dev/null.
-        berth_engine::Hijacked {
-            output: Box::new(drop_stdout(stream.output, tty)),
-            input: stream.input,
-        }
-    } else {
-        stream
-    };
     container_session(engine, id, stream, Wiring { tty, stdin }, !tty, exited).await
 }
 
@@ -548,24 +537,6 @@ async fn exit_code(
     }
     let code = exited.await.map_err(daemon_error)?;
     Ok(i32::try_from(code).unwrap_or(1))
-}
-
-/// The output stream with its standard-output frames dropped (`-q`); standard error is kept.
-fn drop_stdout(
-    output: berth_engine::hijack::HijackReader,
-    tty: bool,
-) -> impl tokio::io::AsyncRead + Send + Unpin {
-    let (reader, mut writer) = tokio::io::simplex(64 * 1024);
-    tokio::spawn(async move {
-        let mut sink = tokio::io::sink();
-        if tty {
-            let _ = berth_engine::copy_output(output, true, &mut sink, &mut writer).await;
-        } else {
-            let mut stderr = tokio::io::stderr();
-            let _ = berth_engine::copy_output(output, false, &mut sink, &mut stderr).await;
-        }
-    });
-    reader
 }
 
 /// Forwards the signals a person sends berth to the container (`docker run`'s sig-proxy).

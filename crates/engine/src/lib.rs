@@ -4,7 +4,7 @@
 //! [`Engine`] wraps a `bollard` client with typed errors ([`EngineError`]) and the few operations
 //! berth needs, one resource per module ([`containers`], [`networks`], [`volumes`], [`images`]).
 //! Resources are described by engine-level specs ([`spec`]). Work on many resources is described as a
-//! [`Plan`] — a DAG of operations, each one API call with its cause — and run by [`execute`], which
+//! [`Plan`] — a DAG of operations, each one API call with its cause — and run by [`execute()`], which
 //! walks the DAG with bounded parallelism, makes no decisions, and reports progress through the
 //! [`Reporter`] trait. The front end decides what the plan is.
 
