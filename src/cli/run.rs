@@ -477,7 +477,8 @@ async fn attach_and_start(
         .await
         .map_err(daemon_error)?;
     engine.start_container(id).await.map_err(daemon_error)?;
-    container_session(engine, id, stream, Wiring { tty, stdin }, !tty, exited).await
+    // Compose forwards every signal to a one-off container, with or without a terminal.
+    container_session(engine, id, stream, Wiring { tty, stdin }, true, exited).await
 }
 
 /// Runs a session with a container's main process (`run`, `attach`): its terminal follows the
