@@ -359,6 +359,28 @@ fn registry_killed_during_a_pull_is_a_clear_error() {
     docker(&["rmi", &reference]);
     pull_only(&project, &reference);
 
+    // A whole pull first: berth's plain progress is Compose's, line for line once the repeated
+    // byte counts (which depend on timing) are folded.
+    let distinct = |output: &Output| -> Vec<String> {
+        let mut seen = Vec::new();
+        for line in String::from_utf8_lossy(&output.stderr).lines() {
+            let words: Vec<&str> = line.split_whitespace().take(2).collect();
+            let key = words.join(" ");
+            if !seen.contains(&key) {
+                seen.push(key);
+            }
+        }
+        seen
+    };
+    let berth = project.berth(&["pull"]);
+    assert!(berth.status.success(), "{}", text(&berth));
+    assert!(text(&berth).contains(" Downloading ["), "{}", text(&berth));
+    docker(&["rmi", &reference]);
+    let compose = project.compose(&["pull"]);
+    assert!(compose.status.success(), "{}", text(&compose));
+    assert_eq!(distinct(&berth), distinct(&compose));
+    docker(&["rmi", &reference]);
+
     // Kill the registry as soon as the layer's bytes flow (the first `Downloading` line).
     let mut child = Command::new(crate::support::berth_binary())
         .current_dir(&project.dir)
