@@ -110,6 +110,9 @@ pub fn run(cli: &Cli, args: &PullArgs) -> anyhow::Result<i32> {
             .engine
             .checked(session.engine.image_ids_by_tag(&references))
             .await?;
+        // Compose fails fast: the first image that can be neither pulled nor built interrupts
+        // the others (unless failures are ignored).
+        let stop = session.cancel.child_token();
         let mut jobs = Vec::new();
         let mut being_pulled: HashMap<&str, &str> = HashMap::new();
         for name in &names {
@@ -153,7 +156,12 @@ pub fn run(cli: &Cli, args: &PullArgs) -> anyhow::Result<i32> {
                 continue;
             }
             being_pulled.insert(&service.image, name);
-            jobs.push(pull_service(&session, service, args.quiet));
+            jobs.push(pull_service(
+                &session,
+                service,
+                args.quiet,
+                (&stop, !args.ignore_pull_failures),
+            ));
         }
         let results = join_all(jobs).await;
         let mut must_build = Vec::new();
@@ -168,6 +176,9 @@ pub fn run(cli: &Cli, args: &PullArgs) -> anyhow::Result<i32> {
             }
         }
         session.progress.finish();
+        if session.cancel.is_cancelled() {
+            return Ok(130);
+        }
         if !must_build.is_empty() {
             session.progress.warning(&format!(
                 "WARNING: Some service image(s) must be built from source by running:\n    docker compose build {}",
@@ -194,11 +205,14 @@ fn already_present(image: &str, present: &HashMap<String, String>) -> bool {
     }
 }
 
-/// Pulls one service's image, reporting it as Compose's `pullServiceImage` does.
+/// Pulls one service's image, reporting it as Compose's `pullServiceImage` does; `stop`
+/// interrupts it, and a failure of an image that cannot be built triggers `stop` when
+/// `fail_fast`.
 async fn pull_service<'a>(
     session: &Session,
     service: &'a ServiceConfig,
     quiet: bool,
+    (stop, fail_fast): (&tokio_util::sync::CancellationToken, bool),
 ) -> (&'a ServiceConfig, Result<(), String>) {
     let progress = &session.progress;
     let parent = |status: EventStatus, text: &str, status_text: &str| {
@@ -228,7 +242,7 @@ async fn pull_service<'a>(
     };
     let pulled = tokio::select! {
         pulled = session.engine.pull_image(&service.image, &platform, &on_progress) => pulled,
-        () = session.cancel.cancelled() => {
+        () = stop.cancelled() => {
             progress.detail(&Detail {
                 id: service.name.clone(),
                 parent_id: String::new(),
@@ -239,7 +253,7 @@ async fn pull_service<'a>(
                 total: 0,
                 percent: 0,
             });
-            return (service, Err("interrupted".to_owned()));
+            return (service, Ok(()));
         }
     };
     match pulled {
@@ -260,6 +274,9 @@ async fn pull_service<'a>(
                 "Error"
             };
             parent(status, word, &message);
+            if fail_fast && service.build.is_none() {
+                stop.cancel();
+            }
             (
                 service,
                 Err(format!(
