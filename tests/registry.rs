@@ -181,10 +181,35 @@ fn registry_push_remove_pull_and_up() {
     let oracle = project.compose_ok(&["pull", "--policy", "missing"]);
     assert_eq!(skipped, oracle);
 
+    // `--include-deps` adds the dependency, whose identical image is pulled once.
+    project.write(&format!(
+        "services:\n  app:\n    image: {reference}\n    depends_on: [db]\n    command: [\"sleep\", \"600\"]\n  db:\n    image: {reference}\n    command: [\"sleep\", \"600\"]\n"
+    ));
+    let alone = project.berth_ok(&["pull", "app"]);
+    assert_eq!(alone, " app Pulling \n app Pulled \n");
+    let with_deps = project.berth_ok(&["pull", "--include-deps", "app"]);
+    assert!(
+        with_deps.contains(" db Skipped - Image is already being pulled by app \n")
+            || with_deps.contains(" app Skipped - Image is already being pulled by db \n"),
+        "{with_deps}"
+    );
+    let unknown = project.berth(&["pull", "nope"]);
+    let oracle = project.compose(&["pull", "nope"]);
+    assert_eq!(unknown.status.code(), oracle.status.code());
+    assert!(
+        text(&unknown).contains("no such service: nope"),
+        "{}",
+        text(&unknown)
+    );
+
     project.berth_ok(&["up", "-d"]);
     let containers = project.containers();
-    assert_eq!(containers.len(), 1);
-    assert_eq!(crate::support::state(&containers[0]), "running");
+    assert_eq!(containers.len(), 2);
+    assert!(
+        containers
+            .iter()
+            .all(|container| crate::support::state(container) == "running")
+    );
     project.berth_ok(&["down", "-t", "0"]);
 }
 
@@ -267,6 +292,13 @@ fn registry_credentials_from_the_docker_config() {
     assert!(pulled.status.success(), "{}", text(&pulled));
     let asked = std::fs::read_to_string(helper_dir.join("asked")).unwrap_or_default();
     assert_eq!(asked.trim(), format!("127.0.0.1:{}", registry.port));
+
+    // `up` pulls a missing image with the same credentials.
+    docker(&["rmi", &reference]);
+    let up = project.berth_env(&[("DOCKER_CONFIG", &with)], &["up", "-d"]);
+    assert!(up.status.success(), "{}", text(&up));
+    assert_eq!(project.containers().len(), 1);
+    project.berth_ok(&["down", "-t", "0"]);
 }
 
 #[test]
