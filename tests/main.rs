@@ -13,5 +13,6 @@ mod inspect_cmds;
 mod interactive;
 mod lifecycle_cmds;
 mod logs;
+mod registry;
 mod spec;
 mod up;

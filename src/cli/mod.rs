@@ -19,6 +19,8 @@ pub mod ls;
 pub mod pause;
 pub mod port;
 pub mod ps;
+pub mod pull;
+pub mod push;
 pub mod restart;
 pub mod rm;
 pub mod run;
@@ -120,6 +122,10 @@ pub enum Command {
     Port(port::PortArgs),
     /// List containers.
     Ps(ps::PsArgs),
+    /// Pull service images.
+    Pull(pull::PullArgs),
+    /// Push service images.
+    Push(push::PushArgs),
     /// Restart service containers.
     Restart(restart::RestartArgs),
     /// Removes stopped service containers.
@@ -293,6 +299,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
         Command::Port(args) => port::run(cli, args),
         Command::Ps(args) => ps::run(cli, args),
+        Command::Pull(args) => pull::run(cli, args),
+        Command::Push(args) => push::run(cli, args),
         Command::Restart(args) => restart::run(cli, args),
         Command::Rm(args) => rm::run(cli, args),
         Command::Run(args) => run::run(cli, args),

@@ -29,6 +29,39 @@ impl Json {
         self.write(&line(event, self.dry_run));
     }
 
+    /// A [`super::Detail`] as Compose's `jsonMessage`, empty fields omitted.
+    pub(crate) fn detail(&self, detail: &super::Detail) {
+        let mut out = String::from("{");
+        let mut fields: Vec<String> = Vec::new();
+        if self.dry_run {
+            fields.push("\"dry-run\":true".to_owned());
+        }
+        for (name, value) in [
+            ("id", &detail.id),
+            ("parent_id", &detail.parent_id),
+            ("text", &detail.text),
+            ("status", &detail.status_text),
+        ] {
+            if !value.is_empty() {
+                let mut field = format!("\"{name}\":");
+                write_json_string(&mut field, value);
+                fields.push(field);
+            }
+        }
+        for (name, value) in [
+            ("current", detail.current),
+            ("total", detail.total),
+            ("percent", detail.percent),
+        ] {
+            if value != 0 {
+                fields.push(format!("\"{name}\":{value}"));
+            }
+        }
+        out.push_str(&fields.join(","));
+        out.push('}');
+        self.write(&out);
+    }
+
     pub(crate) fn warning(&self, text: &str) {
         self.write(&warning(text, SystemTime::now()));
     }

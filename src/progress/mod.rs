@@ -266,6 +266,62 @@ impl Progress {
     }
 }
 
+/// A progress line with all of Compose's event fields, as pulls and pushes report layers: plain
+/// mode prints `ID Text StatusText` as Go's `Println`, json mode every non-empty field, and the
+/// live display shows only top-level lines (children have a `parent_id`).
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// Compose's `ID`.
+    pub id: String,
+    /// Compose's `ParentID` (a layer's service).
+    pub parent_id: String,
+    /// Compose's `Text` (`Pulling`, `Downloading`…).
+    pub text: String,
+    /// Compose's `StatusText` (a progress bar, an error).
+    pub status_text: String,
+    /// Working, done, warning or error.
+    pub status: berth_engine::EventStatus,
+    /// Bytes done.
+    pub current: i64,
+    /// Bytes in all.
+    pub total: i64,
+    /// Percent done.
+    pub percent: i64,
+}
+
+impl Progress {
+    /// Whether this is the live terminal display (which aggregates children into their parent).
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        matches!(&*self.inner, Inner::Tty(_))
+    }
+
+    /// Reports a [`Detail`] line.
+    pub fn detail(&self, detail: &Detail) {
+        match &*self.inner {
+            Inner::Tty(tty) => {
+                if detail.parent_id.is_empty() {
+                    let text = if detail.status_text.is_empty() {
+                        detail.text.clone()
+                    } else if detail.text.is_empty() {
+                        detail.status_text.clone()
+                    } else {
+                        format!("{} {}", detail.text, detail.status_text)
+                    };
+                    tty.event(Event {
+                        resource: detail.id.clone(),
+                        status: detail.status,
+                        text,
+                    });
+                }
+            }
+            Inner::Plain(plain) => plain.detail(detail),
+            Inner::Json(json) => json.detail(detail),
+            Inner::Quiet(_) => {}
+        }
+    }
+}
+
 impl Reporter for Progress {
     fn event(&self, event: Event) {
         match &*self.inner {

@@ -29,6 +29,15 @@ impl Plain {
         self.write(&line(event, self.dry_run));
     }
 
+    /// A [`super::Detail`] line as Go's `Println(prefix, ID, Text, StatusText)`.
+    pub(crate) fn detail(&self, detail: &super::Detail) {
+        let prefix = if self.dry_run { DRY_RUN_PREFIX } else { "" };
+        self.write(&format!(
+            "{prefix} {} {} {}",
+            detail.id, detail.text, detail.status_text
+        ));
+    }
+
     /// A free-standing line, printed as given (Compose's warnings carry no dry-run prefix).
     pub(crate) fn write(&self, text: &str) {
         let mut out = self

@@ -3,7 +3,10 @@
 use bollard::models::ImageInspect;
 use std::collections::HashMap;
 
-use bollard::query_parameters::{CreateImageOptions, ListImagesOptions, RemoveImageOptions};
+use bollard::models::ProgressDetail;
+use bollard::query_parameters::{
+    CreateImageOptions, ListImagesOptions, PushImageOptions, RemoveImageOptions,
+};
 use futures_util::StreamExt;
 
 use crate::Engine;
@@ -54,17 +57,20 @@ impl Engine {
         Ok(ids)
     }
 
-    /// Pulls `reference` (a tag defaults to `latest`), following the daemon's progress stream to
-    /// its end; `on_progress` sees each status line (`Pulling fs layer`, `Download complete`…).
+    /// Pulls `reference` (a tag defaults to `latest`) with the Docker CLI's credentials for its
+    /// registry ([`crate::registry`]), following the daemon's progress stream to its end;
+    /// `on_progress` sees each message (`Pulling fs layer`, `Downloading` with bytes…).
     ///
     /// # Errors
-    /// The registry's or daemon's error, e.g. the image does not exist or no registry answers.
+    /// The registry's or daemon's error (the image does not exist, no registry answers, access
+    /// denied), the stream breaking off, or unreadable credentials.
     pub async fn pull_image(
         &self,
         reference: &str,
         platform: &str,
-        on_progress: &(dyn Fn(&str) + Send + Sync),
+        on_progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> Result<()> {
+        let credentials = crate::registry::credentials_for(reference)?;
         let (image, tag) = split_reference(reference);
         let options = CreateImageOptions {
             from_image: Some(image.to_owned()),
@@ -72,9 +78,10 @@ impl Engine {
             platform: platform.to_owned(),
             ..Default::default()
         };
-        let mut stream = Box::pin(self.docker.create_image(Some(options), None, None));
+        let mut stream = Box::pin(self.docker.create_image(Some(options), None, credentials));
+        let mut complete = false;
         while let Some(item) = stream.next().await {
-            let info = item?;
+            let info = item.map_err(stream_error)?;
             if let Some(error) = info.error_detail.and_then(|detail| detail.message) {
                 return Err(EngineError::Daemon {
                     status: 500,
@@ -82,7 +89,49 @@ impl Engine {
                 });
             }
             if let Some(status) = info.status {
-                on_progress(&status);
+                complete |= status.starts_with("Status: ") || status.starts_with("Digest: ");
+                on_progress(&Progress::new(info.id, status, info.progress_detail));
+            }
+        }
+        if !complete {
+            return Err(EngineError::Daemon {
+                status: 500,
+                message: format!("pulling {reference}: the daemon's progress stream ended early"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Pushes `reference` (a tag defaults to `latest`) with the Docker CLI's credentials for its
+    /// registry, following the daemon's progress stream; `on_progress` sees each message
+    /// (`Preparing`, `Pushing` with bytes, `Pushed`, `Layer already exists`…).
+    ///
+    /// # Errors
+    /// The registry's or daemon's error (no such local image, access denied, unreachable).
+    pub async fn push_image(
+        &self,
+        reference: &str,
+        on_progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> Result<()> {
+        let credentials = crate::registry::credentials_for(reference)?;
+        let (image, tag) = split_reference(reference);
+        let options = PushImageOptions {
+            tag: Some(tag.to_owned()),
+            platform: None,
+        };
+        // The daemon refuses a push without an X-Registry-Auth header: send an empty one.
+        let credentials = Some(credentials.unwrap_or_default());
+        let mut stream = Box::pin(self.docker.push_image(image, Some(options), credentials));
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(stream_error)?;
+            if let Some(error) = info.error_detail.and_then(|detail| detail.message) {
+                return Err(EngineError::Daemon {
+                    status: 500,
+                    message: error,
+                });
+            }
+            if let Some(status) = info.status {
+                on_progress(&Progress::new(None, status, info.progress_detail));
             }
         }
         Ok(())
@@ -108,6 +157,47 @@ impl Engine {
             Err(error) => Err(error),
             Ok(_) => Ok(()),
         }
+    }
+}
+
+/// One message of a pull's or push's progress stream, as the daemon sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The layer (or tag) the message is about; `None` for the image-wide lines (`Digest: …`).
+    pub id: Option<String>,
+    /// `Pulling fs layer`, `Downloading`, `Pull complete`, `Pushed`…
+    pub status: String,
+    /// Whether the message had a `progressDetail` (even an empty one): Compose shows only those.
+    pub detailed: bool,
+    /// Bytes done so far, when known.
+    pub current: i64,
+    /// Bytes in all, when known.
+    pub total: i64,
+}
+
+impl Progress {
+    fn new(id: Option<String>, status: String, detail: Option<ProgressDetail>) -> Self {
+        let detailed = detail.is_some();
+        let detail = detail.unwrap_or_default();
+        Self {
+            id,
+            status,
+            detailed,
+            current: detail.current.unwrap_or(0),
+            total: detail.total.unwrap_or(0),
+        }
+    }
+}
+
+/// A stream that breaks off (the daemon's error message, or the connection lost) as an engine
+/// error.
+fn stream_error(error: bollard::errors::Error) -> EngineError {
+    match error {
+        bollard::errors::Error::DockerStreamError { error } => EngineError::Daemon {
+            status: 500,
+            message: error,
+        },
+        other => EngineError::from(other),
     }
 }
 

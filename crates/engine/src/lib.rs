@@ -22,6 +22,7 @@ pub mod labels;
 pub mod logs;
 pub mod networks;
 pub mod plan;
+pub mod registry;
 pub mod spec;
 pub mod volumes;
 

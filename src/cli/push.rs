@@ -1,0 +1,146 @@
+//! `berth push`: pushes the selected services' images as `docker compose push` v2.40.3 does:
+//! only services with both a `build` section and an `image` are pushed (the others are
+//! `Skipped`), each with its `build.tags` too, in parallel, with the Docker CLI's credentials for
+//! the registry. Progress lines are Compose's `Pushing <tag>: <layer>` events.
+
+use anyhow::bail;
+use berth_engine::EventStatus;
+use berth_engine::images::Progress as LayerProgress;
+use clap::Args;
+use futures_util::future::join_all;
+
+use super::Cli;
+use super::context::{Session, block_on};
+use super::target::Target;
+use crate::progress::Detail;
+
+/// Arguments of `berth push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Push what it can and ignores images with push failures.
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    /// Also push images of services declared as dependencies.
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Push without printing progress information.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Services to push (default: all).
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+/// Runs `berth push`.
+///
+/// # Errors
+/// Loading errors and push failures (unless `--ignore-push-failures`).
+pub fn run(cli: &Cli, args: &PushArgs) -> anyhow::Result<i32> {
+    let target = Target::load(cli, &args.services)?;
+    let Some(loaded) = &target.loaded else {
+        bail!("no configuration file provided: not found");
+    };
+    let project = &loaded.project;
+    let names = super::pull::selected(project, &args.services, args.include_deps)?;
+    block_on(async {
+        let session = Session::open_titled("Pushing").await?;
+        let progress = &session.progress;
+        let mut jobs = Vec::new();
+        for name in &names {
+            let service = &project.services[name.as_str()];
+            let Some(build) = service.build.as_ref().filter(|_| !service.image.is_empty()) else {
+                if !args.quiet {
+                    progress.detail(&Detail {
+                        id: name.clone(),
+                        parent_id: String::new(),
+                        text: "Skipped".to_owned(),
+                        status_text: String::new(),
+                        status: EventStatus::Done,
+                        current: 0,
+                        total: 0,
+                        percent: 0,
+                    });
+                }
+                continue;
+            };
+            let tags = std::iter::once(service.image.clone()).chain(build.tags.0.iter().cloned());
+            for tag in tags {
+                let session = &session;
+                jobs.push(async move {
+                    let on_progress = |message: &LayerProgress| {
+                        if !args.quiet {
+                            push_event(session, &tag, message);
+                        }
+                    };
+                    let pushed = session
+                        .engine
+                        .checked(session.engine.push_image(&tag, &on_progress))
+                        .await;
+                    (name.clone(), tag.clone(), pushed)
+                });
+            }
+        }
+        let results = join_all(jobs).await;
+        session.progress.finish();
+        let mut failures = Vec::new();
+        for (name, tag, result) in results {
+            if let Err(error) = result {
+                if args.ignore_push_failures {
+                    session
+                        .progress
+                        .warning(&format!("Pushing {name}: {error}"));
+                } else {
+                    failures.push(format!("service {name:?}: pushing image {tag:?}: {error}"));
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(0)
+        } else {
+            Err(anyhow::anyhow!(failures.join("\n")))
+        }
+    })
+}
+
+/// Compose's `toPushProgressEvent`: layer messages as `Pushing <tag>: <layer>` lines.
+fn push_event(session: &Session, tag: &str, message: &LayerProgress) {
+    // bollard's `PushImageInfo` carries no layer ID: one line per tag.
+    let layer = message.id.as_deref().unwrap_or_default();
+    if layer.is_empty() && !message.detailed {
+        return;
+    }
+    let done = matches!(
+        message.status.to_lowercase().as_str(),
+        "pushed" | "layer already exists"
+    );
+    let (mut current, mut total, mut percent) = (0, 0, if done { 100 } else { 0 });
+    let mut text = String::new();
+    if message.detailed {
+        text = super::pull::progress_bar(message.current, message.total);
+        if message.total != 0 {
+            current = message.current;
+            total = message.total;
+            if total > 0 {
+                percent = current * 100 / total;
+            }
+        }
+    }
+    session.progress.detail(&Detail {
+        id: if layer.is_empty() {
+            format!("Pushing {tag}")
+        } else {
+            format!("Pushing {tag}: {layer}")
+        },
+        parent_id: String::new(),
+        text: message.status.clone(),
+        status_text: text,
+        status: if done {
+            EventStatus::Done
+        } else {
+            EventStatus::Working
+        },
+        current,
+        total,
+        percent,
+    });
+}
