@@ -82,12 +82,7 @@ impl Engine {
         let mut complete = false;
         while let Some(item) = stream.next().await {
             let info = item.map_err(stream_error)?;
-            if let Some(error) = info.error_detail.and_then(|detail| detail.message) {
-                return Err(EngineError::Daemon {
-                    status: 500,
-                    message: error,
-                });
-            }
+            failed(info.error_detail)?;
             if let Some(status) = info.status {
                 complete |= status.starts_with("Status: ") || status.starts_with("Digest: ");
                 on_progress(&Progress::new(info.id, status, info.progress_detail));
@@ -124,12 +119,7 @@ impl Engine {
         let mut stream = Box::pin(self.docker.push_image(image, Some(options), credentials));
         while let Some(item) = stream.next().await {
             let info = item.map_err(stream_error)?;
-            if let Some(error) = info.error_detail.and_then(|detail| detail.message) {
-                return Err(EngineError::Daemon {
-                    status: 500,
-                    message: error,
-                });
-            }
+            failed(info.error_detail)?;
             if let Some(status) = info.status {
                 on_progress(&Progress::new(None, status, info.progress_detail));
             }
@@ -215,6 +205,17 @@ pub fn split_reference(reference: &str) -> (&str, &str) {
             (&reference[..at], &reference[at + 1..])
         }
         None => (reference, "latest"),
+    }
+}
+
+/// The error a progress stream reports in-band, if any.
+fn failed(detail: Option<bollard::models::ErrorDetail>) -> Result<()> {
+    match detail.and_then(|detail| detail.message) {
+        Some(message) => Err(EngineError::Daemon {
+            status: 500,
+            message,
+        }),
+        None => Ok(()),
     }
 }
 

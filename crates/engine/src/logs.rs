@@ -132,17 +132,10 @@ impl Timestamp {
         let mut rest = &text[19..];
         let mut nanos = 0u32;
         if let Some(fraction) = rest.strip_prefix('.') {
-            let length = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            let length;
+            (nanos, length) = fraction_nanos(fraction);
             if length == 0 {
                 return None;
-            }
-            for (index, byte) in fraction.bytes().take(length).enumerate() {
-                if index < 9 {
-                    nanos = nanos * 10 + u32::from(byte - b'0');
-                }
-            }
-            for _ in length..9 {
-                nanos *= 10;
             }
             rest = &fraction[length..];
         }
@@ -1008,15 +1001,8 @@ fn parse_date_time(value: &str, zoned: bool) -> Option<std::result::Result<Times
                 second = digits(after)?;
                 rest = &after[2..];
                 if let Some(fraction) = rest.strip_prefix('.') {
-                    let length = fraction.bytes().take_while(u8::is_ascii_digit).count();
-                    for (index, byte) in fraction.bytes().take(length).enumerate() {
-                        if index < 9 {
-                            nanos = nanos * 10 + u32::from(byte - b'0');
-                        }
-                    }
-                    for _ in length..9 {
-                        nanos *= 10;
-                    }
+                    let length;
+                    (nanos, length) = fraction_nanos(fraction);
                     rest = &fraction[length..];
                 }
             }
@@ -1193,6 +1179,22 @@ fn container_event(message: bollard::models::EventMessage) -> Option<ContainerEv
         attributes,
         time_nano,
     })
+}
+
+/// The nanoseconds of a decimal fraction's leading digits (digits past the ninth are dropped, as
+/// Go's time parsing does) and how many digits there were.
+fn fraction_nanos(fraction: &str) -> (u32, usize) {
+    let length = fraction.bytes().take_while(u8::is_ascii_digit).count();
+    let mut nanos = 0_u32;
+    for (index, byte) in fraction.bytes().take(length).enumerate() {
+        if index < 9 {
+            nanos = nanos * 10 + u32::from(byte - b'0');
+        }
+    }
+    for _ in length..9 {
+        nanos *= 10;
+    }
+    (nanos, length)
 }
 
 #[cfg(test)]
