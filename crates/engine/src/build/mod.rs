@@ -1,0 +1,4 @@
+//! Building images: the `.dockerignore` rules ([`ignore`]) and the streamed build context
+//! ([`context`]).
+
+pub mod ignore;
