@@ -1,4 +1,5 @@
 //! Building images: the `.dockerignore` rules ([`ignore`]) and the streamed build context
 //! ([`context`]).
 
+pub mod context;
 pub mod ignore;
