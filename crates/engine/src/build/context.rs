@@ -109,10 +109,11 @@ impl Context {
         if let (Some(name), Some(text)) = (&self.inline_name, &self.spec.inline) {
             append_bytes(&mut tar, name, text.as_bytes())?;
             // As the docker CLI does: the generated Dockerfile is listed in .dockerignore so that
-            // the daemon drops it from what the build sees.
+            // the daemon drops it from what the build sees; a .dockerignore made up for this lists
+            // itself too.
             let mut rules = match std::fs::read(self.spec.dir.join(".dockerignore")) {
                 Ok(bytes) => bytes,
-                Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => b".dockerignore".to_vec(),
                 Err(error) => return Err(error),
             };
             rules.extend_from_slice(format!("\n{name}\n").as_bytes());

@@ -90,7 +90,18 @@ impl Engine {
         let mut output = self.docker.build_image(options.build(), None, Some(body));
         let mut image_id = String::new();
         while let Some(item) = output.next().await {
-            let info = item.map_err(EngineError::from)?;
+            let info = match item {
+                Ok(info) => info,
+                // bollard turns the daemon's errorDetail into this, dropping its code: the code
+                // of a failed RUN is the one its message names.
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(EngineError::Daemon {
+                        status: step_code(&error),
+                        message: error,
+                    });
+                }
+                Err(error) => return Err(error.into()),
+            };
             if let Some(detail) = info.error_detail {
                 let message = detail.message.unwrap_or_default();
                 return Err(EngineError::Daemon {
@@ -121,6 +132,15 @@ impl Engine {
         }
         Ok(image_id)
     }
+}
+
+/// The exit code in "The command '…' returned a non-zero code: N", else 1 (as Compose maps a
+/// missing code).
+fn step_code(message: &str) -> u16 {
+    message
+        .rsplit_once("returned a non-zero code: ")
+        .and_then(|(_, code)| code.trim().parse().ok())
+        .unwrap_or(1)
 }
 
 /// `repo[:tag]` split at a tag colon (not a registry port's).
