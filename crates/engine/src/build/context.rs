@@ -263,6 +263,36 @@ mod tests {
             .collect()
     }
 
+    #[tokio::test]
+    async fn the_stream_carries_the_same_tar_in_bounded_chunks() {
+        use futures_util::StreamExt;
+        let dir = std::env::temp_dir().join(format!("berth-ctx-stream-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(dir.join("big"), vec![7u8; 1 << 20]).unwrap();
+        let spec = ContextSpec {
+            dir: dir.clone(),
+            dockerfile: "Dockerfile".into(),
+            inline: None,
+            ignore_files: IgnoreFiles::Classic,
+        };
+        let mut whole = Vec::new();
+        Context::prepare(spec.clone())
+            .unwrap()
+            .write(&mut whole)
+            .unwrap();
+        let mut streamed = Vec::new();
+        let mut chunks = Context::prepare(spec).unwrap().stream().boxed();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.unwrap();
+            assert!(chunk.len() < 2 * CHUNK);
+            streamed.extend_from_slice(&chunk);
+        }
+        assert_eq!(streamed, whole);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn excluded_directories_are_entered_only_for_re_inclusions() {
         let dir = std::env::temp_dir().join(format!("berth-ctx-test-{}", std::process::id()));

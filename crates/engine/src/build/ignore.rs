@@ -541,6 +541,31 @@ mod tests {
     }
 
     #[test]
+    fn dockerfile_ignore_file_wins_only_when_asked() {
+        let dir = std::env::temp_dir().join(format!("berth-ignore-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join(".dockerignore"), "root\n").unwrap();
+        std::fs::write(dir.join("sub/Dockerfile.dockerignore"), "specific\n").unwrap();
+        let dockerfile = Path::new("sub/Dockerfile");
+        let (rules, from) = read_ignore_rules(&dir, dockerfile, IgnoreFiles::Classic).unwrap();
+        assert_eq!(
+            (rules, from.as_deref()),
+            (vec!["root".to_owned()], Some(".dockerignore"))
+        );
+        let (rules, from) =
+            read_ignore_rules(&dir, dockerfile, IgnoreFiles::DockerfileFirst).unwrap();
+        assert_eq!(
+            (rules, from.as_deref()),
+            (
+                vec!["specific".to_owned()],
+                Some("sub/Dockerfile.dockerignore")
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn build_files_are_kept() {
         let kept = keep_build_files(vec!["*".into()], ".dockerignore", "Dockerfile");
         assert_eq!(kept, vec!["*", "!.dockerignore", "!Dockerfile"]);

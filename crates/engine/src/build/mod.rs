@@ -25,7 +25,7 @@ pub struct BuildRequest {
     pub target: Option<String>,
     /// Network for RUN steps.
     pub network: Option<String>,
-    /// `host:ip` entries for RUN steps (the classic API takes one list entry).
+    /// `host:ip` entries for RUN steps (at most one for now: see [`Engine::build_image`]).
     pub extra_hosts: Vec<String>,
     /// /dev/shm size for RUN steps, in bytes.
     pub shm_size: Option<i32>,
@@ -44,7 +44,7 @@ impl Engine {
     /// piece of the daemon's output (step lines, RUN output) as it arrives. Returns the image id.
     ///
     /// # Errors
-    /// An unusable context ([`EngineError::Config`]), a failed step or a rejected request
+    /// An unusable context or more than one extra host ([`EngineError::Config`]), a failed step or a rejected request
     /// ([`EngineError::Daemon`] with the daemon's message), or transport errors.
     pub async fn build_image(
         &self,
@@ -71,8 +71,16 @@ impl Engine {
         if let Some(network) = &request.network {
             options = options.networkmode(network);
         }
-        if !request.extra_hosts.is_empty() {
-            options = options.extrahosts(&request.extra_hosts.join(","));
+        match request.extra_hosts.as_slice() {
+            [] => {}
+            [host] => options = options.extrahosts(host),
+            // The daemon reads repeated `extrahosts` parameters, which bollard's query cannot
+            // carry: better refused than sent as one wrong entry.
+            _ => {
+                return Err(EngineError::Config(
+                    "building with more than one extra_hosts entry is not supported yet".into(),
+                ));
+            }
         }
         if let Some(size) = request.shm_size {
             options = options.shmsize(size);
