@@ -4,6 +4,7 @@ mod support;
 
 mod attach;
 mod attached;
+mod build;
 mod conformance;
 mod cp;
 mod engine_spec;

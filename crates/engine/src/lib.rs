@@ -9,6 +9,7 @@
 //! [`Reporter`] trait. The front end decides what the plan is.
 
 pub mod archive;
+pub mod build;
 pub mod connect;
 pub mod containers;
 pub mod error;

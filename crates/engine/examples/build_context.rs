@@ -1,0 +1,38 @@
+//! Builds the context directory given as the first argument with the classic builder, tagging the
+//! image with the second: used to measure berth's memory while a large context is sent
+//! (`/usr/bin/time -v cargo run --release -p berth-engine --example build_context DIR TAG`).
+
+use berth_engine::Engine;
+use berth_engine::build::BuildRequest;
+use berth_engine::build::context::ContextSpec;
+use berth_engine::build::ignore::IgnoreFiles;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().ok_or("usage: build_context DIR TAG")?;
+    let tag = args.next().ok_or("usage: build_context DIR TAG")?;
+    let engine = Engine::connect().await?;
+    let request = BuildRequest {
+        context: ContextSpec {
+            dir: dir.into(),
+            dockerfile: "Dockerfile".into(),
+            inline: None,
+            ignore_files: IgnoreFiles::Classic,
+        },
+        tags: vec![tag],
+        args: Default::default(),
+        labels: Default::default(),
+        target: None,
+        network: None,
+        extra_hosts: Vec::new(),
+        shm_size: None,
+        cache_from: Vec::new(),
+        no_cache: false,
+        pull: false,
+        platform: None,
+    };
+    let id = engine.build_image(request, |text| print!("{text}")).await?;
+    println!("{id}");
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! The build context as a tar stream, written by a blocking thread while the daemon reads it and
+//! handed over in bounded chunks, so that a context of any size costs a few hundred KiB of memory.
+//! Files are walked in name order and filtered with Docker's ignore rules ([`super::ignore`]);
+//! owners are set to root, as the docker CLI does.
+
+use super::ignore::{self, IgnoreFiles, ParentMatches, PatternMatcher};
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+
+/// Bytes gathered before a chunk is handed to the sender.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight between the tar writer and the request body.
+const IN_FLIGHT: usize = 4;
+
+/// What goes into a build context.
+#[derive(Debug, Clone)]
+pub struct ContextSpec {
+    /// The context directory.
+    pub dir: PathBuf,
+    /// The Dockerfile's path relative to `dir` (`Dockerfile` by default); ignored with `inline`.
+    pub dockerfile: String,
+    /// Dockerfile text given in the compose file (`dockerfile_inline`), or read from a Dockerfile
+    /// outside the context: added to the stream under a generated name.
+    pub inline: Option<String>,
+    /// Which ignore file is read.
+    pub ignore_files: IgnoreFiles,
+}
+
+/// A context ready to stream: the Dockerfile name to send with the request, and the compiled rules.
+#[derive(Debug)]
+pub struct Context {
+    spec: ContextSpec,
+    /// The Dockerfile's name inside the stream (the `dockerfile` build parameter).
+    pub dockerfile: String,
+    matcher: PatternMatcher,
+    inline_name: Option<String>,
+}
+
+impl Context {
+    /// Reads the ignore rules of `spec.dir`.
+    ///
+    /// # Errors
+    /// A missing context directory, an unreadable ignore file, or a bad pattern.
+    pub fn prepare(spec: ContextSpec) -> io::Result<Self> {
+        if !spec.dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("unable to prepare context: path {:?} not found", spec.dir),
+            ));
+        }
+        let (excludes, source) =
+            ignore::read_ignore_rules(&spec.dir, Path::new(&spec.dockerfile), spec.ignore_files)?;
+        let ignore_file = source.unwrap_or_else(|| ".dockerignore".to_owned());
+        let (dockerfile, inline_name) = match &spec.inline {
+            Some(_) => {
+                let name = format!(".dockerfile.{}", random_hex());
+                (name.clone(), Some(name))
+            }
+            None => (spec.dockerfile.replace('\\', "/"), None),
+        };
+        let excludes = ignore::keep_build_files(excludes, &ignore_file, &dockerfile);
+        let matcher = PatternMatcher::new(&excludes)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error.to_string()))?;
+        Ok(Self {
+            spec,
+            dockerfile,
+            matcher,
+            inline_name,
+        })
+    }
+
+    /// Starts writing the tar on a blocking thread and returns its bytes as a stream; dropping the
+    /// stream stops the writer.
+    pub fn stream(self) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
+        let error_sender = sender.clone();
+        std::thread::spawn(move || {
+            let writer = ChunkWriter {
+                buffer: BytesMut::with_capacity(CHUNK),
+                sender,
+            };
+            if let Err(error) = self.write(writer) {
+                let _ = error_sender.blocking_send(Err(error));
+            }
+        });
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|item| (item, receiver))
+        })
+    }
+
+    /// Writes the whole tar to `out` (the stream's body, or a file in tests).
+    ///
+    /// # Errors
+    /// Unreadable files, or a closed receiver.
+    pub fn write<W: Write>(&self, out: W) -> io::Result<()> {
+        let mut tar = tar::Builder::new(out);
+        tar.follow_symlinks(false);
+        let skip_root_ignore = self.inline_name.is_some();
+        self.walk(
+            &mut tar,
+            &self.spec.dir,
+            "",
+            &ParentMatches::default(),
+            skip_root_ignore,
+        )?;
+        if let (Some(name), Some(text)) = (&self.inline_name, &self.spec.inline) {
+            append_bytes(&mut tar, name, text.as_bytes())?;
+            // As the docker CLI does: the generated Dockerfile is listed in .dockerignore so that
+            // the daemon drops it from what the build sees; a .dockerignore made up for this lists
+            // itself too.
+            let mut rules = match std::fs::read(self.spec.dir.join(".dockerignore")) {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => b".dockerignore".to_vec(),
+                Err(error) => return Err(error),
+            };
+            rules.extend_from_slice(format!("\n{name}\n").as_bytes());
+            append_bytes(&mut tar, ".dockerignore", &rules)?;
+        }
+        tar.into_inner()?.flush()
+    }
+
+    fn walk<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        dir: &Path,
+        rel_dir: &str,
+        parent: &ParentMatches,
+        skip_root_ignore: bool,
+    ) -> io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<io::Result<_>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let rel = if rel_dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel_dir}/{name}")
+            };
+            if skip_root_ignore && rel == ".dockerignore" {
+                continue;
+            }
+            let (skip, info) = self.matcher.matches_using_parent(&rel, parent);
+            let file_type = entry.file_type()?;
+            let path = entry.path();
+            if skip {
+                if file_type.is_dir() && !self.matcher.can_skip_dir(&rel) {
+                    self.walk(tar, &path, &rel, &info, false)?;
+                }
+                continue;
+            }
+            let metadata = std::fs::symlink_metadata(&path)?;
+            let mut header = tar::Header::new_gnu();
+            header.set_metadata_in_mode(&metadata, tar::HeaderMode::Complete);
+            header.set_uid(0);
+            header.set_gid(0);
+            let _ = header.set_username("");
+            let _ = header.set_groupname("");
+            if file_type.is_dir() {
+                header.set_size(0);
+                tar.append_data(&mut header, format!("{rel}/"), io::empty())?;
+                self.walk(tar, &path, &rel, &info, false)?;
+            } else if file_type.is_symlink() {
+                header.set_size(0);
+                let target = std::fs::read_link(&path)?;
+                tar.append_link(&mut header, &rel, target)?;
+            } else if file_type.is_file() {
+                let file = std::fs::File::open(&path).map_err(|error| {
+                    io::Error::new(
+                        error.kind(),
+                        format!("can't add file {}: {error}", path.display()),
+                    )
+                })?;
+                tar.append_data(&mut header, &rel, file)?;
+            }
+            // Sockets, fifos and devices are left out, as a build cannot use them.
+        }
+        Ok(())
+    }
+}
+
+fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, data: &[u8]) -> io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o600);
+    header.set_size(data.len() as u64);
+    header.set_mtime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    header.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut header, name, data)
+}
+
+fn random_hex() -> String {
+    use sha2::{Digest, Sha256};
+    let seed = format!(
+        "{:?}{}{:?}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let digest = Sha256::digest(seed.as_bytes());
+    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Gathers tar bytes into chunks and hands them over, blocking while the receiver is behind.
+struct ChunkWriter {
+    buffer: BytesMut,
+    sender: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = self.buffer.split().freeze();
+        self.buffer.reserve(CHUNK);
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "build context no longer read"))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path, ignore: &str) -> Vec<String> {
+        std::fs::write(dir.join(".dockerignore"), ignore).unwrap();
+        let context = Context::prepare(ContextSpec {
+            dir: dir.to_owned(),
+            dockerfile: "Dockerfile".into(),
+            inline: None,
+            ignore_files: IgnoreFiles::Classic,
+        })
+        .unwrap();
+        let mut bytes = Vec::new();
+        context.write(&mut bytes).unwrap();
+        let mut archive = tar::Archive::new(&bytes[..]);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_stream_carries_the_same_tar_in_bounded_chunks() {
+        use futures_util::StreamExt;
+        let dir = std::env::temp_dir().join(format!("berth-ctx-stream-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(dir.join("big"), vec![7u8; 1 << 20]).unwrap();
+        let spec = ContextSpec {
+            dir: dir.clone(),
+            dockerfile: "Dockerfile".into(),
+            inline: None,
+            ignore_files: IgnoreFiles::Classic,
+        };
+        let mut whole = Vec::new();
+        Context::prepare(spec.clone())
+            .unwrap()
+            .write(&mut whole)
+            .unwrap();
+        let mut streamed = Vec::new();
+        let mut chunks = Context::prepare(spec).unwrap().stream().boxed();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.unwrap();
+            assert!(chunk.len() < 2 * CHUNK);
+            streamed.extend_from_slice(&chunk);
+        }
+        assert_eq!(streamed, whole);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn excluded_directories_are_entered_only_for_re_inclusions() {
+        let dir = std::env::temp_dir().join(format!("berth-ctx-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+        for file in ["Dockerfile", "a.txt", "d/keep", "d/drop", "d/sub/x"] {
+            std::fs::write(dir.join(file), file).unwrap();
+        }
+        assert_eq!(
+            names(&dir, "d\n!d/keep\n*.txt\n"),
+            vec![".dockerignore", "Dockerfile", "d/keep"]
+        );
+        assert_eq!(names(&dir, "*\n"), vec![".dockerignore", "Dockerfile"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
