@@ -59,6 +59,9 @@ impl Engine {
         let mut options = BuildImageOptionsBuilder::default()
             .dockerfile(&prepared.dockerfile)
             .rm(true)
+            // A failed step's container is removed too (Compose leaves it behind), so a failed
+            // build leaves no stopped container.
+            .forcerm(true)
             .nocache(request.no_cache)
             .buildargs(&request.args)
             .labels(&request.labels);
