@@ -3,6 +3,7 @@
 //! cross a `/`, `**` spans any number of directories, a pattern also matches the directories above
 //! a path, the last matching rule wins and a `!` rule re-includes even inside an excluded directory.
 
+use crate::archive::paths::clean;
 use regex::Regex;
 use std::path::Path;
 
@@ -44,36 +45,6 @@ pub fn parse_ignore_file(text: &str) -> Vec<String> {
         patterns.push(pattern);
     }
     patterns
-}
-
-/// Go's `path.Clean`: the shortest equivalent path (no `.`, no `..` after a name, single slashes,
-/// no trailing slash), `.` for an empty result.
-#[must_use]
-pub fn clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_owned();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            name => parts.push(name),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
 }
 
 #[derive(Debug, Clone)]
