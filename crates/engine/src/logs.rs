@@ -141,19 +141,7 @@ impl Timestamp {
         }
         let offset = match rest {
             "Z" | "z" => 0,
-            _ => {
-                let sign = match rest.as_bytes().first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                if rest.len() != 6 || rest.as_bytes()[3] != b':' {
-                    return None;
-                }
-                let hours: i64 = rest[1..3].parse().ok()?;
-                let minutes: i64 = rest[4..6].parse().ok()?;
-                sign * (hours * 3600 + minutes * 60)
-            }
+            _ => zone_offset(rest)?,
         };
         let days = days_from_civil(year, month, day);
         Some(Self {
@@ -1011,19 +999,7 @@ fn parse_date_time(value: &str, zoned: bool) -> Option<std::result::Result<Times
     let offset = if zoned {
         match rest {
             "Z" | "z" => 0,
-            _ => {
-                let sign = match rest.as_bytes().first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                if rest.len() != 6 || rest.as_bytes()[3] != b':' {
-                    return None;
-                }
-                let hours: i64 = rest[1..3].parse().ok()?;
-                let minutes: i64 = rest[4..6].parse().ok()?;
-                sign * (hours * 3600 + minutes * 60)
-            }
+            _ => zone_offset(rest)?,
         }
     } else if rest.is_empty() {
         0
@@ -1179,6 +1155,21 @@ fn container_event(message: bollard::models::EventMessage) -> Option<ContainerEv
         attributes,
         time_nano,
     })
+}
+
+/// The offset in seconds of a `+hh:mm` or `-hh:mm` zone.
+fn zone_offset(zone: &str) -> Option<i64> {
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if zone.len() != 6 || zone.as_bytes()[3] != b':' {
+        return None;
+    }
+    let hours: i64 = zone[1..3].parse().ok()?;
+    let minutes: i64 = zone[4..6].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// The nanoseconds of a decimal fraction's leading digits (digits past the ninth are dropped, as
