@@ -151,7 +151,6 @@ pub fn go_time_string(seconds: i64) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

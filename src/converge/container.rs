@@ -1297,31 +1297,8 @@ mod tests {
     use berth_engine::models::{ContainerSummary, MountPoint};
 
     use super::*;
-    use crate::loader::{self, LoadOptions, ProjectOptions};
 
-    /// Loads `yaml` as project `p` through the real loader, with `files` beside it.
-    fn load(yaml: &str, files: &[(&str, &str)]) -> crate::loader::Loaded {
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("berth-spec-{}-{count}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        let options = ProjectOptions {
-            files: vec![dir.join("compose.yaml").display().to_string()],
-            project_name: Some("p".to_owned()),
-            project_directory: None,
-            env_files: Vec::new(),
-            profiles: Vec::new(),
-            os_environment: crate::loader::Environment::new(),
-            current_dir: dir.clone(),
-        };
-        let loaded = loader::load(&options, &LoadOptions::default()).expect("loads");
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded
-    }
+    use crate::loader::testing::load;
 
     struct Fixture {
         loaded: crate::loader::Loaded,

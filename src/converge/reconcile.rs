@@ -985,29 +985,10 @@ mod tests {
     use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum, Network, Volume};
 
     use super::*;
-    use crate::loader::{self, LoadOptions, ProjectOptions};
 
     /// Loads `yaml` as project `p` through the real loader.
     fn project(yaml: &str) -> Project {
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("berth-reconcile-{}-{count}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("compose-{}.yaml", yaml.len()));
-        std::fs::write(&file, yaml).unwrap();
-        let options = ProjectOptions {
-            files: vec![file.display().to_string()],
-            project_name: Some("p".to_owned()),
-            project_directory: None,
-            env_files: Vec::new(),
-            profiles: Vec::new(),
-            os_environment: crate::loader::Environment::new(),
-            current_dir: dir.clone(),
-        };
-        let loaded = loader::load(&options, &LoadOptions::default()).expect("loads");
-        let _ = std::fs::remove_file(&file);
-        loaded.project
+        crate::loader::testing::load(yaml, &[]).project
     }
 
     /// Names each spec after its replica; the planner only needs the name.

@@ -476,3 +476,33 @@ pub fn lookup<'a>(value: &'a Value, path: &TreePath) -> Option<&'a Value> {
     }
     Some(current)
 }
+
+/// What unit tests elsewhere in the crate share: a project loaded through the real loader.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{LoadOptions, Loaded, ProjectOptions, load as load_project};
+
+    /// Loads `yaml` as project `p` through the real loader, with `files` beside it.
+    pub(crate) fn load(yaml: &str, files: &[(&str, &str)]) -> Loaded {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("berth-unit-{}-{count}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let options = ProjectOptions {
+            files: vec![dir.join("compose.yaml").display().to_string()],
+            project_name: Some("p".to_owned()),
+            project_directory: None,
+            env_files: Vec::new(),
+            profiles: Vec::new(),
+            os_environment: super::Environment::new(),
+            current_dir: dir.clone(),
+        };
+        let loaded = load_project(&options, &LoadOptions::default()).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+}
