@@ -421,3 +421,197 @@ fn bad_input_fails_as_compose_fails() {
         );
     }
 }
+
+#[test]
+fn run_flags_make_the_one_off_container_compose_makes() {
+    let project = TestProject::new(
+        "it-run-flags",
+        "
+services:
+  db:
+    image: ${IMAGE}
+    command: [sleep, '3600']
+    stop_grace_period: 1s
+  s:
+    image: ${IMAGE}
+    command: [sleep, '1']
+    depends_on: [db]
+    restart: always
+    ports: ['8080']
+    environment: [KEEP=1, OVERRIDE=service]
+    labels: {from.service: 'yes'}
+    networks:
+      default:
+        aliases: [alias-s]
+",
+    );
+    std::fs::write(project.dir.join(".env"), "FROM_DOTENV=dotenv\n").unwrap();
+    std::fs::write(
+        project.dir.join("extra.env"),
+        "FROM_FILE=file\nOVERRIDE=file\n",
+    )
+    .unwrap();
+    let flags = |name: &str| -> Vec<String> {
+        [
+            "run",
+            "-d",
+            "--name",
+            name,
+            "-e",
+            "OVERRIDE=flag",
+            "-e",
+            "FROM_DOTENV",
+            "--env-from-file",
+            "extra.env",
+            "-l",
+            "from.flag=yes",
+            "-v",
+            "./data:/data:ro",
+            "-p",
+            "127.0.0.1::81",
+            "-w",
+            "/tmp",
+            "-u",
+            "1000",
+            "--entrypoint",
+            "sh -c",
+            "--cap-add",
+            "NET_ADMIN",
+            "--use-aliases",
+            "s",
+            "sleep 30",
+        ]
+        .iter()
+        .map(|word| (*word).to_owned())
+        .collect()
+    };
+    let berth_name = format!("{}-berth-run", project.name);
+    let compose_name = format!("{}-compose-run", project.name);
+    let args = flags(&berth_name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    project.berth_ok(&args);
+    let args = flags(&compose_name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    project.compose_ok(&args);
+    let berth = project
+        .container(&berth_name)
+        .expect("berth's one-off container");
+    let compose = project
+        .container(&compose_name)
+        .expect("Compose's one-off container");
+    let sorted = |value: &serde_json::Value| -> Vec<String> {
+        let mut items: Vec<String> = value
+            .as_array()
+            .map(|items| items.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        items.sort();
+        items
+    };
+    for pointer in [
+        "/Config/Entrypoint",
+        "/Config/Cmd",
+        "/Config/WorkingDir",
+        "/Config/User",
+        "/Config/Tty",
+        "/Config/OpenStdin",
+        "/Config/AttachStdin",
+        "/Config/StdinOnce",
+        "/HostConfig/CapAdd",
+        "/HostConfig/RestartPolicy",
+        "/HostConfig/AutoRemove",
+    ] {
+        assert_eq!(
+            berth.pointer(pointer),
+            compose.pointer(pointer),
+            "{pointer}"
+        );
+    }
+    assert_eq!(
+        sorted(&berth["Config"]["Env"]),
+        sorted(&compose["Config"]["Env"]),
+        "Env"
+    );
+    // Published ports: the same container ports and host addresses (host ports are random).
+    let bindings = |container: &serde_json::Value| -> Vec<String> {
+        let mut out: Vec<String> = container["HostConfig"]["PortBindings"]
+            .as_object()
+            .map(|ports| {
+                ports
+                    .iter()
+                    .map(|(port, binding)| format!("{port} {}", binding[0]["HostIp"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    assert_eq!(bindings(&berth), bindings(&compose), "PortBindings");
+    let mounts = |container: &serde_json::Value| -> Vec<String> {
+        let mut out: Vec<String> = container["Mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|mount| {
+                format!(
+                    "{} {} {}",
+                    mount["Source"], mount["Destination"], mount["RW"]
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(mounts(&berth), mounts(&compose), "Mounts");
+    // Labels but the ones that name the container (slug, config hash over its name).
+    let labels = |container: &serde_json::Value| -> Vec<String> {
+        let mut out: Vec<String> = container["Config"]["Labels"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| {
+                !matches!(
+                    key.as_str(),
+                    "com.docker.compose.slug" | "com.docker.compose.config-hash"
+                )
+            })
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(labels(&berth), labels(&compose), "Labels");
+    assert_eq!(
+        berth["Config"]["Labels"]["com.docker.compose.oneoff"],
+        "True"
+    );
+    // Aliases: the service's too with --use-aliases (the container's own name and ID differ).
+    let aliases = |container: &serde_json::Value, own: &str| -> Vec<String> {
+        let network = format!("{}_default", project.name);
+        let id = container["Id"].as_str().unwrap();
+        let mut out: Vec<String> =
+            container["NetworkSettings"]["Networks"][network.as_str()]["Aliases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|alias| alias.as_str())
+                .filter(|alias| *alias != own && !id.starts_with(alias))
+                .map(str::to_owned)
+                .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(
+        aliases(&berth, &berth_name),
+        aliases(&compose, &compose_name),
+        "Aliases"
+    );
+    assert!(
+        aliases(&berth, &berth_name).contains(&"alias-s".to_owned()),
+        "--use-aliases"
+    );
+    // The dependency was started first, once.
+    let db = project
+        .container(&format!("{}-db-1", project.name))
+        .expect("the dependency");
+    assert_eq!(db["State"]["Running"], true);
+}
