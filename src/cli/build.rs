@@ -108,7 +108,9 @@ impl Builder {
             Ok(value) if !value.is_empty() => match value.as_str() {
                 "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(Self::BuildKit),
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(Self::Classic),
-                _ => bail!("DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing {value:?}: invalid syntax"),
+                _ => bail!(
+                    "DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing {value:?}: invalid syntax"
+                ),
             },
             _ => Ok(Self::BuildKit),
         }
@@ -137,7 +139,9 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
         quiet: args.quiet,
         args: args.build_arg.clone(),
         memory: args.memory.as_deref().map(parse_memory).transpose()?,
-        parallel: usize::try_from(cli.parallel).ok().filter(|limit| *limit > 0),
+        parallel: usize::try_from(cli.parallel)
+            .ok()
+            .filter(|limit| *limit > 0),
     };
     if args.print {
         let mut out = crate::output::json_pretty(&bake_file(loaded, &names, &options)?, "  ");
@@ -152,8 +156,8 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
         session.progress.finish();
         match built {
             Ok(_) if args.push => {
-                let pushed = super::push::push_services(&session, project, &names, args.quiet, false)
-                    .await;
+                let pushed =
+                    super::push::push_services(&session, project, &names, args.quiet, false).await;
                 session.progress.finish();
                 pushed.map(|()| 0)
             }
@@ -289,7 +293,10 @@ pub async fn build_services(
                         status: EventStatus::Error,
                         text: message.clone(),
                     });
-                    (names, Err((format!("building image {image:?}: {message}"), code)))
+                    (
+                        names,
+                        Err((format!("building image {image:?}: {message}"), code)),
+                    )
                 }
             }
         }
@@ -366,7 +373,9 @@ pub fn build_request(
     let shm_size = match build.shm_size.0 {
         0 => None,
         size => Some(i32::try_from(size).map_err(|_| {
-            anyhow::anyhow!("service {name:?}: build.shm_size {size} is more than the Engine API takes (2 GiB)")
+            anyhow::anyhow!(
+                "service {name:?}: build.shm_size {size} is more than the Engine API takes (2 GiB)"
+            )
         })?),
     };
     Ok(BuildRequest {
@@ -380,7 +389,9 @@ pub fn build_request(
             },
         },
         tags,
-        args: build_args(loaded, build, &options.args).into_iter().collect(),
+        args: build_args(loaded, build, &options.args)
+            .into_iter()
+            .collect(),
         labels,
         target: non_empty(&build.target),
         network: non_empty(&build.network),
@@ -398,7 +409,10 @@ fn refuse_unsupported(name: &str, build: &BuildConfig) -> anyhow::Result<()> {
     let session_only = [
         ("secrets", !build.secrets.is_empty()),
         ("ssh", !build.ssh.0.is_empty()),
-        ("additional_contexts", !build.additional_contexts.0.is_empty()),
+        (
+            "additional_contexts",
+            !build.additional_contexts.0.is_empty(),
+        ),
         ("privileged", build.privileged),
         ("entitlements", !build.entitlements.is_empty()),
     ];
@@ -444,7 +458,10 @@ fn dockerfile(
     build: &BuildConfig,
 ) -> anyhow::Result<(String, Option<String>)> {
     if !build.dockerfile_inline.is_empty() {
-        return Ok(("Dockerfile".to_owned(), Some(build.dockerfile_inline.clone())));
+        return Ok((
+            "Dockerfile".to_owned(),
+            Some(build.dockerfile_inline.clone()),
+        ));
     }
     let given = if build.dockerfile.is_empty() {
         "Dockerfile"
@@ -469,8 +486,12 @@ fn dockerfile(
     match canonical.strip_prefix(&canonical_context) {
         Ok(relative) => Ok((relative.to_string_lossy().replace('\\', "/"), None)),
         Err(_) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("service {name:?}: unable to open Dockerfile {:?}", path.display()))?;
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "service {name:?}: unable to open Dockerfile {:?}",
+                    path.display()
+                )
+            })?;
             Ok(("Dockerfile".to_owned(), Some(text)))
         }
     }
@@ -569,7 +590,11 @@ fn compose_labels(project: &str, service: &str) -> [(String, String); 3] {
 fn parse_memory(text: &str) -> anyhow::Result<i64> {
     crate::model::UnitBytes::parse(text)
         .map(|bytes| bytes.0)
-        .map_err(|_| anyhow::anyhow!("invalid argument {text:?} for \"-m, --memory\" flag: invalid size: {text:?}"))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "invalid argument {text:?} for \"-m, --memory\" flag: invalid size: {text:?}"
+            )
+        })
 }
 
 /// `--print`: the bake file Compose would hand to buildx, as `docker compose build --print`
@@ -792,7 +817,11 @@ impl BuildOutput {
         }
     }
 
-    fn for_service<'a>(&self, service: &str, progress: &'a crate::progress::Progress) -> ServiceLines<'a> {
+    fn for_service<'a>(
+        &self,
+        service: &str,
+        progress: &'a crate::progress::Progress,
+    ) -> ServiceLines<'a> {
         ServiceLines {
             output: self.clone(),
             prefix: if self.prefixed {
@@ -840,7 +869,11 @@ impl ServiceLines<'_> {
             text.push_str(&self.prefix);
             text.push_str(line);
         }
-        let _guard = self.output.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _guard = self
+            .output
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.progress.suspend(|| {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(text.as_bytes());
@@ -854,13 +887,196 @@ mod tests {
     use super::*;
     use crate::loader::testing::load;
 
-    fn request(yaml: &str, service: &str, builder: Builder) -> anyhow::Result<BuildRequest> {
-        let loaded = load(yaml);
-        build_request(
-            &loaded,
-            &loaded.project.services[service],
-            &BuildOptions::default(),
-            builder,
+    /// A context directory with a Dockerfile, kept for the test's life.
+    fn context(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("berth-build-unit-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Dockerfile"), "FROM scratch\n").unwrap();
+        dir
+    }
+
+    fn request(
+        yaml: &str,
+        env: &str,
+        options: &BuildOptions,
+        builder: Builder,
+    ) -> anyhow::Result<BuildRequest> {
+        let loaded = load(yaml, &[(".env", env)]);
+        build_request(&loaded, &loaded.project.services["web"], options, builder)
+    }
+
+    #[test]
+    fn names_tags_and_labels_are_composes() {
+        let dir = context("names");
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      tags: [extra:1]\n      labels: {{x.y: z}}\n",
+            dir.display()
+        );
+        let classic = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap();
+        assert_eq!(classic.tags, ["p-web", "extra:1"]);
+        assert_eq!(classic.context.dockerfile, "Dockerfile");
+        assert_eq!(classic.context.ignore_files, IgnoreFiles::Classic);
+        let mut labels: Vec<_> = classic.labels.into_iter().collect();
+        labels.sort();
+        assert_eq!(
+            labels,
+            [
+                (
+                    "com.docker.compose.image.builder".to_owned(),
+                    "classic".to_owned()
+                ),
+                ("x.y".to_owned(), "z".to_owned())
+            ]
+        );
+        let buildkit = request(&yaml, "", &BuildOptions::default(), Builder::BuildKit).unwrap();
+        assert_eq!(buildkit.context.ignore_files, IgnoreFiles::DockerfileFirst);
+        assert_eq!(buildkit.labels["com.docker.compose.project"], "p");
+        assert_eq!(buildkit.labels["com.docker.compose.service"], "web");
+        assert_eq!(buildkit.labels["com.docker.compose.version"], "2.40.3");
+        assert!(
+            !buildkit
+                .labels
+                .contains_key("com.docker.compose.image.builder")
+        );
+    }
+
+    #[test]
+    fn args_merge_the_flags_and_resolve_names_from_the_environment() {
+        let dir = context("args");
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      args: [A=1, B=2, FROM_ENV, MISSING]\n",
+            dir.display()
+        );
+        let options = BuildOptions {
+            args: vec!["B=flag".to_owned(), "C".to_owned(), "D".to_owned()],
+            ..BuildOptions::default()
+        };
+        let built = request(&yaml, "FROM_ENV=e\nC=c\n", &options, Builder::Classic).unwrap();
+        let mut args: Vec<_> = built.args.into_iter().collect();
+        args.sort();
+        let expected: Vec<(String, String)> =
+            [("A", "1"), ("B", "flag"), ("C", "c"), ("FROM_ENV", "e")]
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect();
+        assert_eq!(args, expected);
+    }
+
+    #[test]
+    fn every_extra_host_address_is_one_entry() {
+        let dir = context("hosts");
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      extra_hosts: [\"a=1.2.3.4\", \"b:5.6.7.8\", \"a=::1\"]\n      shm_size: 64m\n      network: host\n      target: dev\n      no_cache: true\n",
+            dir.display()
+        );
+        let built = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap();
+        assert_eq!(built.extra_hosts, ["a:1.2.3.4", "a:::1", "b:5.6.7.8"]);
+        assert_eq!(built.shm_size, Some(64 * 1024 * 1024));
+        assert_eq!(built.network.as_deref(), Some("host"));
+        assert_eq!(built.target.as_deref(), Some("dev"));
+        assert!(built.no_cache);
+        assert!(!built.pull);
+        let pulled = request(
+            &yaml,
+            "",
+            &BuildOptions {
+                pull: true,
+                ..BuildOptions::default()
+            },
+            Builder::Classic,
         )
+        .unwrap();
+        assert!(pulled.pull);
+    }
+
+    #[test]
+    fn dockerfiles_outside_the_context_and_inline_travel_in_the_stream() {
+        let dir = context("outside");
+        let outside = dir.with_extension("df");
+        std::fs::write(&outside, "FROM scratch\nLABEL outside=1\n").unwrap();
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      dockerfile: {}\n",
+            dir.display(),
+            outside.display()
+        );
+        let built = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap();
+        assert_eq!(
+            built.context.inline.as_deref(),
+            Some("FROM scratch\nLABEL outside=1\n")
+        );
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      dockerfile_inline: \"FROM scratch\"\n",
+            dir.display()
+        );
+        let built = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap();
+        assert_eq!(built.context.inline.as_deref(), Some("FROM scratch"));
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      dockerfile: nope.Dockerfile\n",
+            dir.display()
+        );
+        let error = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("service \"web\": the Dockerfile ")
+                && error
+                    .to_string()
+                    .ends_with("nope.Dockerfile\" does not exist"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn what_the_build_endpoint_cannot_carry_is_refused_by_name() {
+        let dir = context("refused");
+        let cases = [
+            ("secrets: [s]", "build.secrets needs a BuildKit session"),
+            ("ssh: [default]", "build.ssh needs a BuildKit session"),
+            (
+                "privileged: true",
+                "build.privileged needs a BuildKit session",
+            ),
+            (
+                "platforms: [linux/amd64, linux/arm64]",
+                "build.platforms lists 2 platforms",
+            ),
+        ];
+        for (line, expected) in cases {
+            let yaml = format!(
+                "services:\n  web:\n    build:\n      context: {}\n      {line}\nsecrets:\n  s:\n    file: ./s\n",
+                dir.display()
+            );
+            let error =
+                request(&yaml, "", &BuildOptions::default(), Builder::BuildKit).unwrap_err();
+            assert!(
+                error.to_string().starts_with("service \"web\": ")
+                    && error.to_string().contains(expected),
+                "{line}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_platform_is_the_services_or_the_default_platform() {
+        let dir = context("platform");
+        let yaml = format!(
+            "services:\n  web:\n    platform: linux/arm64\n    build:\n      context: {}\n",
+            dir.display()
+        );
+        let built = request(&yaml, "", &BuildOptions::default(), Builder::Classic).unwrap();
+        assert_eq!(built.platform.as_deref(), Some("linux/arm64"));
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n",
+            dir.display()
+        );
+        let built = request(
+            &yaml,
+            "DOCKER_DEFAULT_PLATFORM=linux/amd64\n",
+            &BuildOptions::default(),
+            Builder::Classic,
+        )
+        .unwrap();
+        assert_eq!(built.platform.as_deref(), Some("linux/amd64"));
     }
 }
