@@ -129,7 +129,7 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
     };
     let project = &loaded.project;
     let names = super::pull::selected(project, &args.services, args.with_dependencies)?;
-    let names: Vec<String> = names
+    let names: Vec<String> = with_context_services(project, names)
         .into_iter()
         .filter(|name| project.services[name.as_str()].build.is_some())
         .collect();
@@ -144,7 +144,14 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
             .filter(|limit| *limit > 0),
     };
     if args.print {
-        let mut out = crate::output::json_pretty(&bake_file(loaded, &names, &options)?, "  ");
+        // Compose keeps the named services and their dependencies as targets; the default group
+        // is what is built.
+        let targets = with_context_services(
+            project,
+            super::pull::selected(project, &args.services, true)?,
+        );
+        let mut out =
+            crate::output::json_pretty(&bake_file(loaded, &targets, &names, &options)?, "  ");
         out.push('\n');
         std::io::stdout().write_all(out.as_bytes())?;
         return Ok(0);
@@ -168,6 +175,36 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
             }
         }
     })
+}
+
+/// `names` with the services their `additional_contexts` name as `service:<name>`, transitively
+/// (Compose's `addBuildDependencies`), in the files' order.
+fn with_context_services(project: &crate::model::Project, names: Vec<String>) -> Vec<String> {
+    let mut wanted: std::collections::HashSet<String> = names.into_iter().collect();
+    let mut pending: Vec<String> = wanted.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let Some(build) = project
+            .services
+            .get(&name)
+            .and_then(|service| service.build.as_ref())
+        else {
+            continue;
+        };
+        for context in build.additional_contexts.0.values() {
+            if let Some(service) = context.strip_prefix("service:")
+                && project.services.contains_key(service)
+                && wanted.insert(service.to_owned())
+            {
+                pending.push(service.to_owned());
+            }
+        }
+    }
+    project
+        .services
+        .keys()
+        .filter(|name| wanted.contains(*name))
+        .cloned()
+        .collect()
 }
 
 /// Builds that failed, each with its service and message; the exit code is the first failed
@@ -601,6 +638,7 @@ fn parse_memory(text: &str) -> anyhow::Result<i64> {
 /// prints it: every service that builds is a target, the selected ones form the default group.
 fn bake_file(
     loaded: &Loaded,
+    targets_of: &[String],
     selected: &[String],
     options: &BuildOptions,
 ) -> anyhow::Result<crate::loader::tree::Value> {
@@ -618,7 +656,7 @@ fn bake_file(
     let mut targets: BTreeMap<String, Value> = BTreeMap::new();
     let mut group = Vec::new();
     for (name, service) in &project.services {
-        let Some(build) = &service.build else {
+        let Some(build) = service.build.as_ref().filter(|_| targets_of.contains(name)) else {
             continue;
         };
         let target_name = name.replace('.', "_");
