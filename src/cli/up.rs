@@ -544,27 +544,12 @@ pub(crate) async fn ensure_images(
             && policy.build != BuildPolicy::Never
             && (wanted == "build" || (id.is_none() && !must_pull));
         if must_pull {
-            let resource = format!("Image {reference}");
-            if !quiet {
-                session.progress.event(Event {
-                    resource: resource.clone(),
-                    status: EventStatus::Working,
-                    text: "Pulling".to_owned(),
-                });
-            }
-            let pulled = session
-                .engine
-                .pull_image(&reference, &service.platform, &|_| {})
-                .await;
+            // Compose's per-service lines (` app Pulling`, layers, ` app Pulled`).
+            let stop = session.cancel.child_token();
+            let (_, pulled) =
+                super::pull::pull_service(session, service, quiet, (&stop, false)).await;
             match pulled {
                 Ok(()) => {
-                    if !quiet {
-                        session.progress.event(Event {
-                            resource,
-                            status: EventStatus::Done,
-                            text: "Pulled".to_owned(),
-                        });
-                    }
                     id = session
                         .engine
                         .find_image(&reference)
@@ -584,14 +569,8 @@ pub(crate) async fn ensure_images(
                     build = true;
                 }
                 Err(error) => {
-                    session.progress.event(Event {
-                        resource,
-                        status: EventStatus::Error,
-                        text: error.to_string(),
-                    });
-                    bail!(
-                        "service \"{name}\": image \"{reference}\" is not present and could not be pulled: {error}"
-                    );
+                    // `service "x": pulling image "y": <the daemon's words>`
+                    bail!("{error}");
                 }
             }
         } else if id.is_none() && !build {
