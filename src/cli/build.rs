@@ -925,13 +925,31 @@ mod tests {
     use super::*;
     use crate::loader::testing::load;
 
-    /// A context directory with a Dockerfile, kept for the test's life.
-    fn context(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("berth-build-unit-{}-{name}", std::process::id()));
+    /// A context directory with a Dockerfile, removed (with its `.df` sibling) when dropped.
+    struct Dir(PathBuf);
+
+    impl std::ops::Deref for Dir {
+        type Target = PathBuf;
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+            let _ = std::fs::remove_file(self.0.with_extension("df"));
+        }
+    }
+
+    fn context(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!(
+            "berth-build-unit-{}-{name}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Dockerfile"), "FROM scratch\n").unwrap();
-        dir
+        Dir(dir)
     }
 
     fn request(
