@@ -1,6 +1,7 @@
 //! Building images with the classic builder: the `.dockerignore` rules ([`ignore`]), the build
 //! context streamed while it is sent ([`context`]), and [`Engine::build_image`].
 
+pub mod buildkit;
 pub mod context;
 pub mod ignore;
 
