@@ -13,25 +13,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.next().ok_or("usage: build_context DIR TAG")?;
     let tag = args.next().ok_or("usage: build_context DIR TAG")?;
     let engine = Engine::connect().await?;
-    let request = BuildRequest {
-        context: ContextSpec {
-            dir: dir.into(),
-            dockerfile: "Dockerfile".into(),
-            inline: None,
-            ignore_files: IgnoreFiles::Classic,
-        },
-        tags: vec![tag],
-        args: Default::default(),
-        labels: Default::default(),
-        target: None,
-        network: None,
-        extra_hosts: Vec::new(),
-        shm_size: None,
-        cache_from: Vec::new(),
-        no_cache: false,
-        pull: false,
-        platform: None,
-    };
+    let mut request = BuildRequest::new(ContextSpec {
+        dir: dir.into(),
+        dockerfile: "Dockerfile".into(),
+        inline: None,
+        ignore_files: IgnoreFiles::Classic,
+    });
+    request.tags = vec![tag];
     let id = engine.build_image(request, |text| print!("{text}")).await?;
     println!("{id}");
     Ok(())
