@@ -410,10 +410,21 @@ async fn run_step_attributes(test: &str, builder: Builder) -> (String, String) {
         hard: 2345,
     }];
     let engine = Engine::connect().await.expect("the daemon answers");
+    let mut output = String::new();
     let id = engine
-        .build_image(request, |_| {})
+        .build_image(request, |text| output.push_str(text))
         .await
         .expect("the build succeeds");
+    match builder {
+        Builder::Classic => assert!(output.contains("Successfully tagged"), "{output}"),
+        // BuildKit's plain lines only.
+        Builder::BuildKit => assert!(
+            output
+                .lines()
+                .all(|line| line.is_empty() || line.starts_with('#')),
+            "{output}"
+        ),
+    }
     for tag in &tags {
         let tagged = docker(&["image", "inspect", "-f", "{{.Id}}", tag]);
         assert_eq!(tagged.trim(), id, "{tag}");

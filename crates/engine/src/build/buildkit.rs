@@ -325,10 +325,46 @@ struct Step {
     error: String,
     /// The last log line had no newline yet: the next log continues it.
     partial_log: bool,
-    /// Last printed `current` of each status, to print a status only when it moved.
-    statuses: HashMap<String, i64>,
+    /// Last printed `current` and time of each status, and whether its completion was printed.
+    statuses: HashMap<String, (i64, Option<Timestamp>, bool)>,
     /// The completion line (`DONE`, `CACHED`, `ERROR`) has been printed.
     finished: bool,
+}
+
+impl Step {
+    /// BuildKit's throttle: a status's first update and its completion are printed; in between,
+    /// only a move of 5% of its total or an update 5 s after the last printed one.
+    fn should_print(&mut self, status: &VertexStatus) -> bool {
+        let printed = self.statuses.get(&status.id).copied();
+        let print = match printed {
+            None => true,
+            Some((_, _, true)) => false,
+            Some(_) if status.completed.is_some() => true,
+            Some((current, at, false)) => {
+                #[expect(
+                    clippy::cast_precision_loss,
+                    reason = "a progress fraction compared with 5%"
+                )]
+                let moved = if status.total > 0 {
+                    (status.current - current) as f64 / status.total as f64
+                } else {
+                    0.0
+                };
+                let waited = match (status.timestamp, at) {
+                    (Some(now), Some(then)) => now.seconds_since(then),
+                    _ => 0.0,
+                };
+                moved >= 0.05 || waited >= 5.0
+            }
+        };
+        if print {
+            self.statuses.insert(
+                status.id.clone(),
+                (status.current, status.timestamp, status.completed.is_some()),
+            );
+        }
+        print
+    }
 }
 
 /// Turns decoded updates into BuildKit's plain progress lines.
@@ -373,12 +409,7 @@ impl PlainPrinter {
             }
         }
         for status in &update.statuses {
-            let moved = {
-                let step = self.step(&status.vertex);
-                let last = step.statuses.insert(status.id.clone(), status.current);
-                last != Some(status.current) || status.completed.is_some()
-            };
-            if !moved {
+            if !self.step(&status.vertex).should_print(status) {
                 continue;
             }
             self.header(&mut out, &status.vertex);
@@ -681,6 +712,43 @@ mod tests {
         assert_eq!(
             text,
             "#1 [1/1] RUN x\n#1 0.005 a\n#1 0.005 bc\n#1 0.006 d\n#1 DONE 1.0s\n"
+        );
+    }
+
+    #[test]
+    fn status_updates_are_throttled_as_buildkits() {
+        let at = |seconds| Timestamp { seconds, nanos: 0 };
+        let status = |current, seconds, done: bool| VertexStatus {
+            id: "sha256:layer".into(),
+            vertex: "v".into(),
+            current,
+            total: 1000,
+            timestamp: Some(at(seconds)),
+            started: Some(at(0)),
+            completed: done.then_some(at(seconds)),
+            ..VertexStatus::default()
+        };
+        let mut printer = PlainPrinter::new();
+        let updates = [
+            status(10, 1, false),
+            status(20, 1, false),
+            status(70, 2, false),
+            status(80, 7, false),
+            status(1000, 8, true),
+            status(1000, 9, true),
+        ];
+        let text: String = updates
+            .into_iter()
+            .map(|update| {
+                printer.lines(&StatusResponse {
+                    statuses: vec![update],
+                    ..StatusResponse::default()
+                })
+            })
+            .collect();
+        assert_eq!(
+            text,
+            "#1 \n#1 sha256:layer 10B / 1.00kB 1.0s\n#1 sha256:layer 70B / 1.00kB 2.0s\n#1 sha256:layer 80B / 1.00kB 7.0s\n#1 sha256:layer 1.00kB / 1.00kB 8.0s done\n"
         );
     }
 

@@ -249,6 +249,10 @@ impl Engine {
                 })
             })?;
             match handle_message(&message, &mut printer)? {
+                // BuildKit's own `naming to … done` line has said it already.
+                Some(Output::Text(text))
+                    if builder == Builder::BuildKit && text.starts_with("Successfully tagged ") => {
+                }
                 Some(Output::Text(text)) => on_output(&text),
                 Some(Output::ImageId(id)) => image_id = id,
                 None => {}
