@@ -504,3 +504,51 @@ async fn build_default_builder_is_the_docker_clis() {
     .unwrap();
     assert_eq!(engine.default_builder().await.unwrap(), expected);
 }
+
+/// Containers whose command mentions `marker` (the classic builder's RUN containers).
+fn containers_running(marker: &str) -> usize {
+    docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"])
+        .lines()
+        .filter(|command| command.contains(marker))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_dropped_build_stops_its_run_step_classic() {
+    let project = TestProject::new("build-dropped", "services: {}\n");
+    let tag = format!("{}-dropped", project.name);
+    let _images = Images(vec![tag.clone()]);
+    let marker = format!("sleep 31 # {}", project.name);
+    let dockerfile = format!("FROM {IMAGE}\nRUN {marker}\n");
+    let mut request = busybox_request(
+        &project.dir.join("ctx"),
+        &dockerfile,
+        &tag,
+        None,
+        Builder::Classic,
+    );
+    request.no_cache = true;
+    let engine = Engine::connect().await.expect("the daemon answers");
+    let mut build = Box::pin(engine.build_image(request, |_| {}));
+    // Until the RUN container exists, then drop the build.
+    let started = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            tokio::select! {
+                result = &mut build => panic!("the build ended: {result:?}"),
+                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            }
+            if containers_running(&marker) > 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(started.is_ok(), "the RUN step started");
+    drop(build);
+    assert!(
+        crate::support::eventually(std::time::Duration::from_secs(20), || {
+            containers_running(&marker) == 0
+        }),
+        "the RUN container is removed once the build is dropped"
+    );
+}

@@ -178,13 +178,14 @@ impl Engine {
             transport::send(&self.endpoint, "GET", "/_ping", &[], transport::empty()).await?;
         let header = |name: &str| {
             response
+                .response
                 .headers()
                 .get(name)
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
         let (builder_version, os_type) = (header("Builder-Version"), header("OSType"));
-        if !response.status().is_success() {
+        if !response.response.status().is_success() {
             return Err(transport::error_of(response).await);
         }
         Builder::choose(None, builder_version.as_deref(), os_type.as_deref())
@@ -229,7 +230,7 @@ impl Engine {
             transport::streamed(prepared.stream()),
         )
         .await?;
-        if !response.status().is_success() {
+        if !response.response.status().is_success() {
             return Err(transport::error_of(response).await);
         }
         let mut lines = Box::pin(transport::lines(response));

@@ -27,6 +27,22 @@ pub fn streamed(chunks: impl Stream<Item = io::Result<Bytes>> + Send + Sync + 's
     BodyExt::boxed(StreamBody::new(chunks.map_ok(Frame::data)))
 }
 
+/// An answer whose connection is closed when it is dropped, so that dropping a build (Ctrl-C)
+/// closes the socket and the daemon cancels the build.
+pub struct Answer {
+    /// The answer, its body still to be read.
+    pub response: hyper::Response<Incoming>,
+    connection: AbortOnDrop,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Sends one request and returns the answer once its head has arrived.
 ///
 /// # Errors
@@ -37,7 +53,7 @@ pub async fn send(
     path_and_query: &str,
     headers: &[(&str, &str)],
     body: Body,
-) -> Result<hyper::Response<Incoming>> {
+) -> Result<Answer> {
     let host = endpoint.host.as_str();
     let unreachable = |error: io::Error| EngineError::Unreachable {
         host: host.to_owned(),
@@ -79,27 +95,31 @@ pub async fn send(
     }
 }
 
-async fn exchange<T>(
-    io: TokioIo<T>,
-    request: hyper::Request<Body>,
-) -> Result<hyper::Response<Incoming>>
+async fn exchange<T>(io: TokioIo<T>, request: hyper::Request<Body>) -> Result<Answer>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(hyper_error)?;
-    // The connection task ends with the answer's body (or when the answer is dropped).
-    tokio::spawn(connection);
-    sender.send_request(request).await.map_err(hyper_error)
+    let connection = AbortOnDrop(tokio::spawn(async move {
+        let _ = connection.await;
+    }));
+    let response = sender.send_request(request).await.map_err(hyper_error)?;
+    Ok(Answer {
+        response,
+        connection,
+    })
 }
 
 /// The whole (small) body of an answer.
 ///
 /// # Errors
 /// Transport errors.
-pub async fn read_all(response: hyper::Response<Incoming>) -> Result<Bytes> {
-    Ok(response
+pub async fn read_all(answer: Answer) -> Result<Bytes> {
+    let _connection = answer.connection;
+    Ok(answer
+        .response
         .into_body()
         .collect()
         .await
@@ -108,9 +128,9 @@ pub async fn read_all(response: hyper::Response<Incoming>) -> Result<Bytes> {
 }
 
 /// The daemon's error for a failed answer: its `message`, sorted by status.
-pub async fn error_of(response: hyper::Response<Incoming>) -> EngineError {
-    let status = response.status().as_u16();
-    let body = match read_all(response).await {
+pub async fn error_of(answer: Answer) -> EngineError {
+    let status = answer.response.status().as_u16();
+    let body = match read_all(answer).await {
         Ok(body) => body,
         Err(error) => return error,
     };
@@ -126,29 +146,31 @@ pub async fn error_of(response: hyper::Response<Incoming>) -> EngineError {
 }
 
 /// The answer's body as lines (without their newline), as they arrive.
-pub fn lines(response: hyper::Response<Incoming>) -> impl Stream<Item = Result<Bytes>> + Send {
-    let body = response.into_body().into_data_stream();
+pub fn lines(answer: Answer) -> impl Stream<Item = Result<Bytes>> + Send {
+    let body = answer.response.into_body().into_data_stream();
+    // The connection lives as long as the stream: dropping the stream closes it.
+    let state = (body, bytes::BytesMut::new(), false, answer.connection);
     futures_util::stream::unfold(
-        (body, bytes::BytesMut::new(), false),
-        |(mut body, mut pending, mut ended)| async move {
+        state,
+        |(mut body, mut pending, mut ended, connection)| async move {
             loop {
                 if let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
                     let line = pending.split_to(end + 1).freeze().slice(..end);
-                    return Some((Ok(line), (body, pending, ended)));
+                    return Some((Ok(line), (body, pending, ended, connection)));
                 }
                 if ended {
                     if pending.is_empty() {
                         return None;
                     }
                     let line = pending.split().freeze();
-                    return Some((Ok(line), (body, pending, ended)));
+                    return Some((Ok(line), (body, pending, ended, connection)));
                 }
                 match body.next().await {
                     Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
                     Some(Err(error)) => {
-                        ended = true;
                         pending.clear();
-                        return Some((Err(hyper_error(error)), (body, pending, ended)));
+                        let state = (body, pending, true, connection);
+                        return Some((Err(hyper_error(error)), state));
                     }
                     None => ended = true,
                 }
