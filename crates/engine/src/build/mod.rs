@@ -8,6 +8,7 @@
 //! through a BuildKit session (which needs gRPC over the `/session` upgrade). What the tar body
 //! cannot do is written down in [`Builder::BuildKit`].
 
+pub mod bases;
 pub mod buildkit;
 pub mod context;
 pub mod ignore;
@@ -205,8 +206,14 @@ impl Engine {
         request: BuildRequest,
         mut on_output: impl FnMut(&str) + Send,
     ) -> Result<String> {
-        let spec = request.context.clone();
+        let mut request = request;
         let builder = request.builder;
+        if builder == Builder::BuildKit {
+            self.pull_bases(&request, &mut on_output).await?;
+            // Pulled already: BuildKit's own pull could not authenticate.
+            request.pull = false;
+        }
+        let spec = request.context.clone();
         let prepared =
             tokio::task::spawn_blocking(move || context::Context::prepare_for(spec, builder))
                 .await
@@ -266,6 +273,46 @@ impl Engine {
             });
         }
         Ok(image_id)
+    }
+}
+
+impl Engine {
+    /// Pulls, with the CLI's credentials, the images a BuildKit build reads that the daemon does
+    /// not have (all of them with `pull`), since BuildKit without a session cannot authenticate
+    /// to a registry ([`bases`]).
+    async fn pull_bases(
+        &self,
+        request: &BuildRequest,
+        on_output: &mut (impl FnMut(&str) + Send),
+    ) -> Result<()> {
+        let spec = &request.context;
+        let dockerfile = match &spec.inline {
+            Some(text) => text.clone(),
+            None => {
+                let path = spec.dir.join(&spec.dockerfile);
+                tokio::fs::read_to_string(&path).await.map_err(|error| {
+                    EngineError::Config(format!(
+                        "failed to read dockerfile {}: {error}",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        let images = bases::base_images(&dockerfile, &request.args, request.target.as_deref());
+        for image in images {
+            if !request.pull && self.find_image(&image.reference).await?.is_some() {
+                continue;
+            }
+            let platform = image
+                .platform
+                .as_deref()
+                .or(request.platform.as_deref())
+                .unwrap_or_default();
+            on_output(&format!("#0 pulling {}\n", image.reference));
+            self.pull_image(&image.reference, platform, &|_| {}).await?;
+            on_output(&format!("#0 pulling {} done\n\n", image.reference));
+        }
+        Ok(())
     }
 }
 
