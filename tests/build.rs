@@ -552,3 +552,215 @@ async fn build_dropped_build_stops_its_run_step_classic() {
         "the RUN container is removed once the build is dropped"
     );
 }
+
+/// A registry on 127.0.0.1 that answers only requests with the Basic credentials
+/// `alice:s3cret`, serving the test image as `berth/base:1` (its `docker save` layers, served
+/// uncompressed); every request is logged as `METHOD path authorized`.
+struct FakeRegistry {
+    port: u16,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeRegistry {
+    const AUTHORIZATION: &str = "Basic YWxpY2U6czNjcmV0";
+
+    fn start(dir: &Path) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = |bytes: &[u8]| format!("sha256:{:x}", Sha256::digest(bytes));
+        let saved = dir.join("saved");
+        std::fs::create_dir_all(&saved).unwrap();
+        let archive = dir.join("image.tar");
+        docker(&["save", "-o", archive.to_str().unwrap(), IMAGE]);
+        let untar = Command::new("tar")
+            .arg("xf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&saved)
+            .status()
+            .unwrap();
+        assert!(untar.success());
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(saved.join("manifest.json")).unwrap()).unwrap();
+        let config = std::fs::read(saved.join(manifest[0]["Config"].as_str().unwrap())).unwrap();
+        let mut blobs = HashMap::new();
+        let config_digest = digest(&config);
+        let mut layers = Vec::new();
+        for layer in manifest[0]["Layers"].as_array().unwrap() {
+            let bytes = std::fs::read(saved.join(layer.as_str().unwrap())).unwrap();
+            let layer_digest = digest(&bytes);
+            layers.push(serde_json::json!({
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": bytes.len(),
+                "digest": layer_digest,
+            }));
+            blobs.insert(layer_digest, bytes);
+        }
+        let image_manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": config.len(),
+                "digest": config_digest,
+            },
+            "layers": layers,
+        }))
+        .unwrap();
+        let manifest_digest = digest(&image_manifest);
+        blobs.insert(config_digest, config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared_log = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let answer = |stream: std::net::TcpStream| -> std::io::Result<()> {
+                    Self::answer(
+                        stream,
+                        &shared_log,
+                        &image_manifest,
+                        &manifest_digest,
+                        &blobs,
+                    )
+                };
+                let _ = answer(stream);
+            }
+        });
+        Self { port, log }
+    }
+
+    fn answer(
+        mut stream: std::net::TcpStream,
+        log: &std::sync::Mutex<Vec<String>>,
+        manifest: &[u8],
+        manifest_digest: &str,
+        blobs: &HashMap<String, Vec<u8>>,
+    ) -> std::io::Result<()> {
+        use std::io::{Read, Write};
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        let mut head = Vec::new();
+        let mut byte = [0_u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte)? == 0 || head.len() > 64 * 1024 {
+                return Ok(());
+            }
+            // A TLS hello (the daemon tries HTTPS first): not this registry's protocol.
+            if head.is_empty() && byte[0] == 0x16 {
+                return Ok(());
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let mut words = head.split_whitespace();
+        let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let authorized = head.lines().any(|line| {
+            line.split_once(':').is_some_and(|(name, value)| {
+                name.eq_ignore_ascii_case("authorization") && value.trim() == Self::AUTHORIZATION
+            })
+        });
+        log.lock()
+            .unwrap()
+            .push(format!("{method} {path} {authorized}"));
+        let mut headers = vec![
+            "Docker-Distribution-API-Version: registry/2.0".to_owned(),
+            "Connection: close".to_owned(),
+        ];
+        let (status, body): (&str, &[u8]) = if !authorized {
+            headers.push("WWW-Authenticate: Basic realm=\"berth\"".to_owned());
+            (
+                "401 Unauthorized",
+                b"{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}",
+            )
+        } else if path == "/v2/" {
+            ("200 OK", b"{}")
+        } else if path.starts_with("/v2/berth/base/manifests/") {
+            headers.push(
+                "Content-Type: application/vnd.docker.distribution.manifest.v2+json".to_owned(),
+            );
+            headers.push(format!("Docker-Content-Digest: {manifest_digest}"));
+            ("200 OK", manifest)
+        } else if let Some(blob) = path
+            .strip_prefix("/v2/berth/base/blobs/")
+            .and_then(|digest| blobs.get(digest))
+        {
+            headers.push("Content-Type: application/octet-stream".to_owned());
+            ("200 OK", blob)
+        } else {
+            ("404 Not Found", b"{\"errors\":[{\"code\":\"NOT_FOUND\"}]}")
+        };
+        headers.push(format!("Content-Length: {}", body.len()));
+        let response = format!("HTTP/1.1 {status}\r\n{}\r\n\r\n", headers.join("\r\n"));
+        stream.write_all(response.as_bytes())?;
+        if method != "HEAD" {
+            stream.write_all(body)?;
+        }
+        stream.flush()
+    }
+}
+
+/// Runs in a child process (see [`build_base_images_come_from_an_authenticated_registry`]) with
+/// `DOCKER_CONFIG` set to a directory of its own: builds `FROM` an image of a registry that needs
+/// credentials, with each builder, with nothing of it in the daemon's store beforehand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by build_base_images_come_from_an_authenticated_registry, in a process of its own"]
+async fn build_from_authenticated_registry_child() {
+    let config_dir = std::path::PathBuf::from(std::env::var("DOCKER_CONFIG").unwrap());
+    let project = TestProject::new("build-auth-registry", "services: {}\n");
+    let registry = FakeRegistry::start(&project.dir);
+    std::fs::write(
+        config_dir.join("config.json"),
+        format!(
+            "{{\"auths\":{{\"127.0.0.1:{}\":{{\"auth\":\"YWxpY2U6czNjcmV0\"}}}}}}",
+            registry.port
+        ),
+    )
+    .unwrap();
+    let base = format!("127.0.0.1:{}/berth/base:1", registry.port);
+    let engine = Engine::connect().await.expect("the daemon answers");
+    for builder in [Builder::Classic, Builder::BuildKit] {
+        let tag = format!("{}-{builder:?}", project.name).to_lowercase();
+        let _images = Images(vec![tag.clone(), base.clone()]);
+        registry.log.lock().unwrap().clear();
+        let dockerfile = format!("FROM {base}\nRUN echo built > /built\n");
+        let request = busybox_request(&project.dir.join("ctx"), &dockerfile, &tag, None, builder);
+        let mut output = String::new();
+        let result = engine
+            .build_image(request, |text| output.push_str(text))
+            .await;
+        let log = registry.log.lock().unwrap().clone();
+        assert!(
+            result.is_ok(),
+            "{builder:?}: {result:?}\n{output}\n{log:#?}"
+        );
+        assert_eq!(run_in(&project, &tag, &["cat", "/built"]).trim(), "built");
+        assert!(
+            log.iter().any(|line| line.contains("/manifests/1 true")),
+            "{builder:?}: {log:#?}"
+        );
+    }
+}
+
+#[test]
+fn build_base_images_come_from_an_authenticated_registry() {
+    let config_dir =
+        std::env::temp_dir().join(format!("berth-tests/auth-config-{}", std::process::id()));
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "build::build_from_authenticated_registry_child",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("DOCKER_CONFIG", &config_dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&config_dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
