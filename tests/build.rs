@@ -764,3 +764,36 @@ fn build_base_images_come_from_an_authenticated_registry() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The network interfaces a RUN step sees with `network: none`.
+async fn interfaces_without_network(test: &str, builder: Builder) -> Vec<String> {
+    let project = TestProject::new(test, "services: {}\n");
+    let tag = format!("{}-none", project.name);
+    let _images = Images(vec![tag.clone()]);
+    let dockerfile =
+        format!("FROM {IMAGE}\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 > /ifaces\n");
+    let mut request = busybox_request(&project.dir.join("ctx"), &dockerfile, &tag, None, builder);
+    request.no_cache = true;
+    request.network = Some("none".to_owned());
+    let engine = Engine::connect().await.expect("the daemon answers");
+    engine
+        .build_image(request, |_| {})
+        .await
+        .expect("the build succeeds");
+    run_in(&project, &tag, &["cat", "/ifaces"])
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_network_none_leaves_run_steps_only_loopback() {
+    for builder in [Builder::Classic, Builder::BuildKit] {
+        let test = format!("build-network-none-{builder:?}").to_lowercase();
+        assert_eq!(
+            interfaces_without_network(&test, builder).await,
+            ["lo"],
+            "{builder:?}"
+        );
+    }
+}

@@ -32,11 +32,13 @@ pub enum Builder {
     Classic,
     /// BuildKit (`version=2`), output as `--progress=plain` prints it. With a tar body the daemon
     /// applies no ignore rules itself, so berth sends exactly what the rules keep, which for
-    /// BuildKit is read from `<Dockerfile>.dockerignore` first ([`Builder::ignore_files`]). What
-    /// Docker 20.10's BuildKit does not do through this API: `network` other than `host`, `none`
-    /// or `default` (the daemon refuses it), `shm_size`, `ulimits` and `isolation` (ignored), and
-    /// a Dockerfile that the ignore rules exclude is still in the context (the daemon reads it
-    /// from there; likewise the generated name of an inline Dockerfile).
+    /// BuildKit is read from `<Dockerfile>.dockerignore` first ([`Builder::ignore_files`]).
+    /// Without a session BuildKit cannot answer a registry's auth challenge, so berth pulls the
+    /// base images the daemon lacks first ([`bases`]; all of them with `pull`). What Docker
+    /// 20.10's BuildKit does not do through this API: `network` other than `host`, `none` or
+    /// `default` (the daemon refuses it), `shm_size`, `ulimits` and `isolation` (ignored), and a
+    /// Dockerfile that the ignore rules exclude is still in the context (the daemon reads it from
+    /// there; likewise the generated name of an inline Dockerfile).
     BuildKit,
 }
 
