@@ -31,16 +31,21 @@ struct Stage {
 }
 
 /// The external images the stages needed for `target` (the last stage when `None`) build from
-/// or copy from, in the order they are first needed, without duplicates. References that still
-/// hold a `$` after expansion are left out (BuildKit will say what is wrong with them).
+/// or copy from, in the order they are first needed, without duplicates. BuildKit's automatic
+/// platform arguments (`TARGETPLATFORM`, `TARGETARCH`, `BUILDOS`…) are those of
+/// `target_platform` and `build_platform` (`os/arch[/variant]`). References that still hold a `$`
+/// after expansion are left out (BuildKit will say what is wrong with them).
 #[must_use]
 pub fn base_images(
     dockerfile: &str,
     args: &HashMap<String, String>,
     target: Option<&str>,
+    target_platform: &str,
+    build_platform: &str,
 ) -> Vec<BaseImage> {
     let (escape, body) = escape_directive(dockerfile);
-    let mut globals: HashMap<String, String> = HashMap::new();
+    let mut globals = platform_args("TARGET", target_platform);
+    globals.extend(platform_args("BUILD", build_platform));
     let mut stages: Vec<Stage> = Vec::new();
     for line in logical_lines(body, escape) {
         let (instruction, rest) = line
@@ -54,7 +59,12 @@ pub fn base_images(
                         Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
                         None => (word.clone(), None),
                     };
-                    let value = args.get(&name).cloned().or(default).unwrap_or_default();
+                    let value = args
+                        .get(&name)
+                        .cloned()
+                        .or(default)
+                        .or_else(|| globals.get(&name).cloned())
+                        .unwrap_or_default();
                     globals.insert(name, value);
                 }
             }
@@ -100,6 +110,23 @@ pub fn base_images(
         }
     }
     needed_images(&stages, target)
+}
+
+/// `<PREFIX>PLATFORM`, `<PREFIX>OS`, `<PREFIX>ARCH` and `<PREFIX>VARIANT` for `platform`.
+fn platform_args(prefix: &str, platform: &str) -> HashMap<String, String> {
+    let mut parts = platform.splitn(3, '/');
+    let os = parts.next().unwrap_or_default();
+    let arch = parts.next().unwrap_or_default();
+    let variant = parts.next().unwrap_or_default();
+    [
+        ("PLATFORM", platform),
+        ("OS", os),
+        ("ARCH", arch),
+        ("VARIANT", variant),
+    ]
+    .into_iter()
+    .map(|(name, value)| (format!("{prefix}{name}"), value.to_owned()))
+    .collect()
 }
 
 /// Walks the stages `target` needs and collects the images that are not stages.
@@ -351,7 +378,7 @@ mod tests {
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
-        base_images(dockerfile, &args, target)
+        base_images(dockerfile, &args, target, "linux/arm64/v8", "linux/amd64")
             .into_iter()
             .map(|image| match image.platform {
                 Some(platform) => format!("{} ({platform})", image.reference),
@@ -385,6 +412,15 @@ mod tests {
         assert_eq!(images("FROM img:${V:-1}\n", &[("V", "2")], None), ["img:1"]);
         // Unresolvable: left to BuildKit.
         assert_eq!(images("FROM ${X:?no}\n", &[], None), Vec::<String>::new());
+    }
+
+    #[test]
+    fn platform_arguments_are_automatic() {
+        let dockerfile = "ARG TARGETARCH\nFROM --platform=$BUILDPLATFORM golang:1 AS build\nFROM base-${TARGETARCH}${TARGETVARIANT}:1\nCOPY --from=build /x /x\n";
+        assert_eq!(
+            images(dockerfile, &[], None),
+            ["base-arm64v8:1", "golang:1 (linux/amd64)"]
+        );
     }
 
     #[test]

@@ -300,7 +300,19 @@ impl Engine {
                 })?
             }
         };
-        let images = bases::base_images(&dockerfile, &request.args, request.target.as_deref());
+        let version = self.version().await?;
+        let daemon_platform = format!(
+            "{}/{}",
+            version.os.as_deref().unwrap_or("linux"),
+            version.arch.as_deref().unwrap_or("amd64")
+        );
+        let images = bases::base_images(
+            &dockerfile,
+            &request.args,
+            request.target.as_deref(),
+            request.platform.as_deref().unwrap_or(&daemon_platform),
+            &daemon_platform,
+        );
         for image in images {
             if !request.pull && self.find_image(&image.reference).await?.is_some() {
                 continue;
