@@ -612,7 +612,10 @@ pub(crate) async fn ensure_images(
         .filter_map(|lookup| Some((lookup.name, lookup.id?)))
         .collect();
     if !to_build.is_empty() {
-        let builder = super::build::Builder::from_environment()?;
+        let builder = session
+            .engine
+            .checked(session.engine.default_builder())
+            .await?;
         let built = super::build::build_services(
             session,
             loaded,
