@@ -46,6 +46,20 @@ fn present(image: &str) -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
+/// A tag of the test image owned by this test (`<project>-base`, removed with `cleanup`): builds
+/// start `FROM` it, so that the image stays while other test processes remove and make again the
+/// shared tag (a build whose base vanished fails with "unknown parent image ID").
+fn private_base(project: &TestProject, cleanup: &mut Cleanup) -> String {
+    let base = format!("{}-base", project.name);
+    cleanup.images.push(base.clone());
+    let output = Command::new("docker")
+        .args(["tag", crate::support::IMAGE, &base])
+        .output()
+        .expect("docker tag runs");
+    assert!(output.status.success(), "docker tag: {}", text(&output));
+    base
+}
+
 const CLASSIC: &[(&str, &str)] = &[("DOCKER_BUILDKIT", "0")];
 
 /// The ids of the containers the classic builder ran (`---> Running in <id>`): Compose leaves
@@ -105,15 +119,16 @@ fn berth_peak_kib(project: &TestProject, env: &[(&str, &str)], args: &[&str]) ->
 fn build_sends_a_1_gib_context_in_bounded_memory() {
     let project = TestProject::new("buildfault-memory", "services:\n  big:\n    build: ctx\n");
     let image = format!("{}-big", project.name);
-    let _cleanup = Cleanup {
+    let mut cleanup = Cleanup {
         images: vec![image.clone()],
         containers: Vec::new(),
     };
+    let base = private_base(&project, &mut cleanup);
     let context = project.dir.join("ctx");
     fs::create_dir_all(&context).expect("context directory");
     fs::write(
         context.join("Dockerfile"),
-        "FROM ${IMAGE}\nCOPY . /ctx/\n".replace("${IMAGE}", crate::support::IMAGE),
+        format!("FROM {base}\nCOPY . /ctx/\n"),
     )
     .expect("Dockerfile");
     const SIZE: u64 = 256 << 20;
@@ -174,6 +189,7 @@ fn build_failing_run_step_exits_with_its_code_and_the_other_service_is_built() {
         images: vec![bad.clone(), good.clone()],
         containers: Vec::new(),
     };
+    let base = private_base(&project, &mut cleanup);
     for (dir, dockerfile) in [
         (
             "bad",
@@ -184,7 +200,7 @@ fn build_failing_run_step_exits_with_its_code_and_the_other_service_is_built() {
         fs::create_dir_all(project.dir.join(dir)).expect("context");
         fs::write(
             project.dir.join(dir).join("Dockerfile"),
-            dockerfile.replace("${IMAGE}", crate::support::IMAGE),
+            dockerfile.replace("${IMAGE}", &base),
         )
         .expect("Dockerfile");
     }
