@@ -2,7 +2,7 @@
 """Time `berth build` against `docker compose build` sending a context of 20,000 small files.
 
 Usage: build.py [--rounds R] [--files N] [--builders classic,buildkit] [--cases cold,warm]
-                [--no-compose] [--floor] [--berth PATH] [--compose CMD] [--json FILE]
+                [--copy all|one] [--no-compose] [--floor] [--berth PATH] [--compose CMD] [--json FILE]
 
 The project (`berthbench-build`, in a temporary directory removed at the end): one service `ctx`
 built from `.` with the Dockerfile
@@ -10,7 +10,8 @@ built from `.` with the Dockerfile
     FROM scratch
     COPY . /ctx/
 
-so the whole context is sent and used: N (20,000) files of 100 to 2,000 bytes (contents from a
+so the whole context is sent and used (`--copy one` makes it `COPY Dockerfile /ctx/`: the
+classic builder still receives and unpacks the whole context, but copies one file): N (20,000) files of 100 to 2,000 bytes (contents from a
 seeded generator, the same bytes every run), 20 directories of 10 subdirectories of N/200 files.
 Both tools build the image `berthbench-build-ctx` (Compose's name for the service), run as
 `-p berthbench-build build ctx` with output to /dev/null, in a clean environment (PATH, HOME,
@@ -65,13 +66,14 @@ def child_environment(extra=None):
     return environment
 
 
-def write_project(workdir, files):
+def write_project(workdir, files, copy="all"):
     """compose.yaml, the Dockerfile and `files` small files; returns the context's bytes."""
     generator = random.Random(20_000)
     with open(os.path.join(workdir, "compose.yaml"), "w", encoding="utf-8") as file:
         file.write(f"name: {PROJECT}\nservices:\n  ctx:\n    build: .\n")
     with open(os.path.join(workdir, "Dockerfile"), "w", encoding="utf-8") as file:
-        file.write("FROM scratch\nCOPY . /ctx/\n")
+        source = "." if copy == "all" else "Dockerfile"
+        file.write(f"FROM scratch\nCOPY {source} /ctx/\n")
     per_leaf = max(1, files // 200)
     written = 0
     total = 0
@@ -165,6 +167,9 @@ def main():
     parser.add_argument("--files", type=int, default=20_000, help="files in the context (20000)")
     parser.add_argument("--builders", default="classic,buildkit", help="classic,buildkit")
     parser.add_argument("--cases", default="cold,warm", help="cold,warm")
+    parser.add_argument("--copy", choices=("all", "one"), default="all",
+                        help="COPY the whole context (all, default) or only the Dockerfile (one): "
+                             "the context is sent whole either way")
     parser.add_argument("--no-compose", action="store_true", help="berth only")
     parser.add_argument("--floor", action="store_true",
                         help="add DOCKER_BUILDKIT=0 docker build (classic only)")
@@ -185,7 +190,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="berth-buildbench-")
     results = {}
     try:
-        size = write_project(workdir, arguments.files)
+        size = write_project(workdir, arguments.files, arguments.copy)
+        expected = arguments.files if arguments.copy == "all" else 0
         print(f"context: {arguments.files:,} files, {size / 1e6:.1f} MB", file=sys.stderr)
         for builder in builders:
             tools = tools_for(builder, arguments)
@@ -194,9 +200,9 @@ def main():
                 prune_builder()
                 tool.run(workdir)
                 found = files_in_image()
-                if found != arguments.files:
+                if found != expected:
                     raise RuntimeError(f"{tool.name} ({builder}): {found} files in /ctx, "
-                                       f"expected {arguments.files}")
+                                       f"expected {expected}")
             for round_number in range(arguments.rounds):
                 shift = round_number % len(tools)
                 order = tools[shift:] + tools[:shift]
