@@ -316,7 +316,6 @@ fn build_with_an_unreadable_context_file_fails_and_builds_nothing() {
 
 /// As above, and berth's error names the file, as Compose's does.
 #[test]
-#[ignore = "berth loses the tar writer's error: it says only `client error (SendRequest)`"]
 fn build_with_an_unreadable_context_file_names_it() {
     unreadable_context_file("buildfault-unreadable-named", true);
 }
