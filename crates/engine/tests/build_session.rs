@@ -151,10 +151,15 @@ async fn secrets_reach_run_steps_and_stay_out_of_the_image() {
              RUN --mount=type=secret,id=token sha256sum /run/secrets/token | cut -d' ' -f1 > /token.sum\n\
              RUN --mount=type=secret,id=file,target=/file.secret sha256sum /file.secret | cut -d' ' -f1 > /file.sum\n\
              RUN --mount=type=secret,id=env sha256sum /run/secrets/env | cut -d' ' -f1 > /env.sum\n\
+             RUN --mount=type=secret,id=large sha256sum /run/secrets/large | cut -d' ' -f1 > /large.sum\n\
              RUN --mount=type=secret,id=absent,required=false test ! -e /run/secrets/absent && touch /absent.ok\n"
         ),
     );
     let (token, file_value) = (unique_secret("token"), unique_secret("file"));
+    // Larger than HTTP/2's initial window (64 KiB), under BuildKit's limit (500 KB).
+    let large: Vec<u8> = (0..400_000_u32)
+        .map(|index| u8::try_from(index % 251).expect("below 251"))
+        .collect();
     let file = fixture.dir.with_extension("secret-file");
     std::fs::write(&file, &file_value).expect("secret file");
     // A variable cargo sets for the test (setting one would need `unsafe`).
@@ -176,6 +181,10 @@ async fn secrets_reach_run_steps_and_stay_out_of_the_image() {
                     source: SecretSource::File(file.clone()),
                 },
                 Secret {
+                    id: "large".to_owned(),
+                    source: SecretSource::Bytes(large.clone()),
+                },
+                Secret {
                     id: "env".to_owned(),
                     source: SecretSource::Env(variable.clone()),
                 },
@@ -190,6 +199,7 @@ async fn secrets_reach_run_steps_and_stay_out_of_the_image() {
     assert_eq!(fixture.read("/token.sum").trim(), hex_sha256(&token));
     assert_eq!(fixture.read("/file.sum").trim(), hex_sha256(&file_value));
     assert_eq!(fixture.read("/env.sum").trim(), hex_sha256(&env_value));
+    assert_eq!(fixture.read("/large.sum").trim(), hex_sha256(&large));
     fixture.read("/absent.ok");
     // The session outlived the build (health checks answered all along).
     assert!(session.is_serving());
@@ -511,4 +521,168 @@ async fn sources_are_checked_before_the_session_opens() {
         error.to_string().contains("not an ssh agent socket"),
         "{error}"
     );
+}
+
+/// A `docker-registry` on a free loopback port demanding `user:password` (htpasswd), killed and
+/// its files removed when dropped.
+struct Registry {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Registry {
+    fn start(user: &str, password: &str) -> Option<Self> {
+        if !Path::new("/usr/bin/docker-registry").exists()
+            || Command::new("htpasswd").arg("-h").output().is_err()
+        {
+            return None;
+        }
+        let dir =
+            std::env::temp_dir().join(format!("berth-session-registry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).expect("registry directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let htpasswd = Command::new("htpasswd")
+            .args(["-nbB", user, password])
+            .output()
+            .expect("htpasswd runs");
+        assert!(htpasswd.status.success());
+        std::fs::write(dir.join("htpasswd"), &htpasswd.stdout).expect("htpasswd file");
+        std::fs::write(
+            dir.join("config.yml"),
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: berth\n    path: {}\n",
+                dir.join("data").display(),
+                dir.join("htpasswd").display()
+            ),
+        )
+        .expect("registry config");
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let registry = Self { child, dir, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(registry)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn docker_ok(args: &[&str]) {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buildkit_pulls_from_a_registry_with_the_sessions_credentials() {
+    let Some(registry) = Registry::start("berth", "s3cret-pass") else {
+        eprintln!("skipped: docker-registry or htpasswd (apache2-utils) is not installed");
+        return;
+    };
+    ensure_image();
+    let host = format!("127.0.0.1:{}", registry.port);
+    let base = format!("{host}/berth-session/busybox:auth");
+    // The CLI config the session reads: `auths` with the base64 `user:password`.
+    let config = registry.dir.join("docker-config");
+    std::fs::create_dir_all(&config).expect("config directory");
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("berth:s3cret-pass")
+    };
+    std::fs::write(
+        config.join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .expect("config.json");
+    let config_arg = config.to_str().expect("UTF-8 path");
+    docker_ok(&["tag", IMAGE, &base]);
+    let login = Command::new("docker")
+        .args([
+            "--config",
+            config_arg,
+            "login",
+            &host,
+            "-u",
+            "berth",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"s3cret-pass")?;
+            child.wait_with_output()
+        })
+        .expect("docker login runs");
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    docker_ok(&["--config", config_arg, "push", &base]);
+    // The daemon must fetch the base itself.
+    docker_ok(&["image", "rm", &base]);
+
+    let fixture = Fixture::new("auth", &format!("FROM {base}\nRUN echo pulled > /pulled\n"));
+    let engine = Engine::connect().await.expect("daemon");
+    // Without credentials BuildKit's pull is refused.
+    let anonymous = engine
+        .start_build_session(&SessionConfig::default())
+        .await
+        .expect("session");
+    let error = build(&engine, &fixture.dir, &fixture.tag, Some(anonymous.id()))
+        .await
+        .expect_err("an anonymous pull is refused");
+    assert!(
+        error.contains("401") || error.to_lowercase().contains("unauthorized"),
+        "{error}"
+    );
+    anonymous.close().await;
+
+    let session = engine
+        .start_build_session(&SessionConfig {
+            auth: true,
+            docker_config: Some(config.clone()),
+            ..SessionConfig::default()
+        })
+        .await
+        .expect("session");
+    let built = build(&engine, &fixture.dir, &fixture.tag, Some(session.id())).await;
+    let _ = Command::new("docker")
+        .args(["image", "rm", "-f", &base])
+        .output();
+    built.expect("the build pulls with the session's credentials");
+    assert_eq!(fixture.read("/pulled").trim(), "pulled");
+    session.close().await;
 }

@@ -54,6 +54,9 @@ pub struct SessionConfig {
     pub ssh: Vec<SshSource>,
     /// Answer BuildKit's registry credential requests from the Docker CLI's config.
     pub auth: bool,
+    /// The Docker CLI's config directory read for `auth`; `None` is `$DOCKER_CONFIG`, else
+    /// `~/.docker` ([`crate::connect::docker_config_dir`]).
+    pub docker_config: Option<PathBuf>,
 }
 
 /// One build secret.
@@ -129,7 +132,6 @@ impl Drop for BuildSession {
 
 /// The gRPC methods of each service, as advertised to the daemon.
 const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
-const HEALTH_WATCH: &str = "/grpc.health.v1.Health/Watch";
 const GET_SECRET: &str = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
 const CHECK_AGENT: &str = "/moby.sshforward.v1.SSH/CheckAgent";
 const FORWARD_AGENT: &str = "/moby.sshforward.v1.SSH/ForwardAgent";
@@ -153,7 +155,7 @@ struct Services {
 impl SessionConfig {
     /// The methods this configuration serves, in the order they are advertised.
     fn methods(&self) -> Vec<&'static str> {
-        let mut methods = vec![HEALTH_CHECK, HEALTH_WATCH];
+        let mut methods = vec![HEALTH_CHECK];
         if !self.secrets.is_empty() {
             methods.push(GET_SECRET);
         }
@@ -225,7 +227,10 @@ impl SessionConfig {
             secrets,
             ssh,
             auth: self.auth,
-            config_dir: crate::connect::docker_config_dir(),
+            config_dir: self
+                .docker_config
+                .clone()
+                .unwrap_or_else(crate::connect::docker_config_dir),
         })
     }
 }
