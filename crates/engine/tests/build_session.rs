@@ -438,6 +438,7 @@ async fn an_ssh_agent_is_forwarded_read_only() {
              COPY sshadd /sshadd\n\
              RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && {run} -l > /keys\n\
              RUN --mount=type=ssh,id=work {run} -l > /work-keys\n\
+             RUN --mount=type=ssh,id=keyfile {run} -l > /keyfile-keys\n\
              RUN --mount=type=ssh {run} -D; echo $? > /remove-status\n\
              RUN --mount=type=ssh {run} -x </dev/null; echo $? > /lock-status\n"
         ),
@@ -450,11 +451,16 @@ async fn an_ssh_agent_is_forwarded_read_only() {
             ssh: vec![
                 SshSource {
                     id: String::new(),
-                    socket: Some(agent.socket.clone()),
+                    paths: vec![agent.socket.clone()],
                 },
                 SshSource {
                     id: "work".to_owned(),
-                    socket: Some(agent.socket.clone()),
+                    paths: vec![agent.socket.clone()],
+                },
+                // The key file itself, in an agent of the session's own.
+                SshSource {
+                    id: "keyfile".to_owned(),
+                    paths: vec![key.clone()],
                 },
             ],
             ..SessionConfig::default()
@@ -468,6 +474,21 @@ async fn an_ssh_agent_is_forwarded_read_only() {
     assert!(keys.contains(&fingerprint), "{keys}");
     assert!(keys.contains("berth-session-test"), "{keys}");
     assert!(fixture.read("/work-keys").contains(&fingerprint));
+    assert!(fixture.read("/keyfile-keys").contains(&fingerprint));
+    let private_agents = || {
+        std::fs::read_dir(std::env::temp_dir())
+            .expect("temp dir")
+            .filter(|entry| {
+                entry.as_ref().is_ok_and(|entry| {
+                    entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with("berth-ssh-")
+                })
+            })
+            .count()
+    };
+    assert!(private_agents() >= 1);
     // Removing keys from inside the build was refused, and the agent still has the key.
     assert_ne!(fixture.read("/remove-status").trim(), "0");
     let listed = agent.ssh_add(&["-l"]);
@@ -489,6 +510,8 @@ async fn an_ssh_agent_is_forwarded_read_only() {
         .expect_err("the build fails");
     assert!(error.contains("nope"), "{error}");
     session.close().await;
+    // The session's own agent is gone with it (other tests of this binary start none).
+    assert_eq!(private_agents(), 0);
 }
 
 #[tokio::test]
@@ -506,21 +529,18 @@ async fn sources_are_checked_before_the_session_opens() {
         .await
         .expect_err("a missing secret file is refused");
     assert!(error.to_string().contains("secret token file"), "{error}");
-    let not_a_socket = std::env::temp_dir();
+    let no_key = std::env::temp_dir().join("berth-session-test-no-such-key");
     let error = engine
         .start_build_session(&SessionConfig {
             ssh: vec![SshSource {
                 id: String::new(),
-                socket: Some(not_a_socket),
+                paths: vec![no_key],
             }],
             ..SessionConfig::default()
         })
         .await
-        .expect_err("a directory is no agent");
-    assert!(
-        error.to_string().contains("not an ssh agent socket"),
-        "{error}"
-    );
+        .expect_err("a missing key is refused");
+    assert!(error.to_string().contains("ssh agent source"), "{error}");
 }
 
 /// A `docker-registry` on a free loopback port demanding `user:password` (htpasswd), killed and

@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -80,13 +80,15 @@ pub enum SecretSource {
     Env(String),
 }
 
-/// One SSH agent a build may use.
-#[derive(Debug, Clone)]
+/// One SSH agent a build may use (`--ssh id=path,…`).
+#[derive(Debug, Clone, Default)]
 pub struct SshSource {
     /// The id a `RUN --mount=type=ssh,id=…` names (`default` when empty).
     pub id: String,
-    /// The agent's socket; `$SSH_AUTH_SOCK` when `None`.
-    pub socket: Option<PathBuf>,
+    /// Nothing for the agent at `$SSH_AUTH_SOCK`; one agent socket; or private key files, which
+    /// are loaded (`ssh-add`) into an `ssh-agent` of the session's own, stopped with it. Keys with a
+    /// passphrase ask for it as `ssh-add` does.
+    pub paths: Vec<PathBuf>,
 }
 
 /// A running session: serves the daemon until it is dropped or [`BuildSession::close`]d.
@@ -147,7 +149,7 @@ const DEFAULT_SSH_ID: &str = "default";
 #[derive(Debug)]
 struct Services {
     secrets: HashMap<String, SecretSource>,
-    ssh: HashMap<String, PathBuf>,
+    ssh: HashMap<String, AgentSource>,
     auth: bool,
     config_dir: PathBuf,
 }
@@ -206,20 +208,21 @@ impl SessionConfig {
             } else {
                 source.id.clone()
             };
-            let socket = match &source.socket {
-                Some(socket) => socket.clone(),
-                None => std::env::var_os("SSH_AUTH_SOCK")
-                    .filter(|value| !value.is_empty())
-                    .map(PathBuf::from)
-                    .ok_or_else(|| {
-                        EngineError::Config(
-                            "invalid empty ssh agent socket, make sure SSH_AUTH_SOCK is set"
-                                .to_owned(),
-                        )
-                    })?,
+            let agent = match source.paths.as_slice() {
+                [] => AgentSource::Socket(
+                    std::env::var_os("SSH_AUTH_SOCK")
+                        .filter(|value| !value.is_empty())
+                        .map(PathBuf::from)
+                        .ok_or_else(|| {
+                            EngineError::Config(
+                                "invalid empty ssh agent socket, make sure SSH_AUTH_SOCK is set"
+                                    .to_owned(),
+                            )
+                        })?,
+                ),
+                paths => agent_source(paths)?,
             };
-            check_socket(&socket)?;
-            if ssh.insert(id.clone(), socket).is_some() {
+            if ssh.insert(id.clone(), agent).is_some() {
                 return Err(EngineError::Config(format!("invalid duplicate ID {id}")));
             }
         }
@@ -235,20 +238,109 @@ impl SessionConfig {
     }
 }
 
-/// An SSH source must be an agent's socket: key files would need an agent inside berth.
-fn check_socket(path: &Path) -> Result<()> {
+/// Where an SSH id's agent is, before the session starts.
+#[derive(Debug)]
+enum AgentSource {
+    /// A running agent.
+    Socket(PathBuf),
+    /// Key files for an agent of the session's own.
+    Keys(Vec<PathBuf>),
+}
+
+/// One agent socket, or key files; the Docker CLI's rules (and wording) for mixing them.
+fn agent_source(paths: &[PathBuf]) -> Result<AgentSource> {
     use std::os::unix::fs::FileTypeExt as _;
-    let metadata = std::fs::metadata(path).map_err(|error| {
-        EngineError::Config(format!("ssh agent socket {}: {error}", path.display()))
-    })?;
-    if metadata.file_type().is_socket() {
-        Ok(())
-    } else {
-        Err(EngineError::Config(format!(
-            "{} is not an ssh agent socket (berth forwards agents, not key files)",
-            path.display()
-        )))
+    let mut sockets = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path).map_err(|error| {
+            EngineError::Config(format!("ssh agent source {}: {error}", path.display()))
+        })?;
+        if metadata.file_type().is_socket() {
+            sockets.push(path.clone());
+        }
     }
+    match sockets.as_slice() {
+        [] => Ok(AgentSource::Keys(paths.to_vec())),
+        [socket] if paths.len() == 1 => Ok(AgentSource::Socket(socket.clone())),
+        [_] => Err(EngineError::Config(
+            "invalid combination of keys and sockets".to_owned(),
+        )),
+        _ => Err(EngineError::Config("only single socket allowed".to_owned())),
+    }
+}
+
+/// An `ssh-agent` holding a session's key files: killed, and its directory removed, when
+/// dropped (with the session's serving task).
+#[derive(Debug)]
+struct PrivateAgent {
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl Drop for PrivateAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts an `ssh-agent` on a socket in a private directory and loads `keys` into it with
+/// `ssh-add`. Returns the agent and its socket.
+async fn private_agent(keys: Vec<PathBuf>) -> Result<(PrivateAgent, PathBuf)> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let dir = std::env::temp_dir().join(format!("berth-ssh-{}", new_session_id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|error| EngineError::Config(format!("{}: {error}", dir.display())))?;
+    let socket = dir.join("agent.sock");
+    let child = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(EngineError::Config(format!(
+                "starting ssh-agent for the build's ssh keys: {error}"
+            )));
+        }
+    };
+    let agent = PrivateAgent { child, dir };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !socket.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(EngineError::Config(
+                "ssh-agent did not open its socket".to_owned(),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let add_socket = socket.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ssh-add")
+            .arg("-q")
+            .args(&keys)
+            .env("SSH_AUTH_SOCK", add_socket)
+            .stdin(std::process::Stdio::null())
+            .output()
+    })
+    .await
+    .map_err(|error| EngineError::Config(error.to_string()))?
+    .map_err(|error| EngineError::Config(format!("running ssh-add: {error}")))?;
+    if !output.status.success() {
+        return Err(EngineError::Config(format!(
+            "loading ssh keys: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok((agent, socket))
 }
 
 impl Engine {
@@ -257,10 +349,20 @@ impl Engine {
     /// `/build?…&session=<id>`.
     ///
     /// # Errors
-    /// A secret file that does not exist, an SSH source that is not an agent socket
-    /// ([`EngineError::Config`]); a daemon that refuses the session; transport errors.
+    /// A secret file that does not exist, SSH sources that do not exist or mix sockets and key
+    /// files, keys `ssh-add` cannot load ([`EngineError::Config`]); a daemon that refuses the
+    /// session; transport errors.
     pub async fn start_build_session(&self, config: &SessionConfig) -> Result<BuildSession> {
-        let services = Arc::new(config.services()?);
+        let mut services = config.services()?;
+        let mut agents = Vec::new();
+        for source in services.ssh.values_mut() {
+            if let AgentSource::Keys(keys) = source {
+                let (agent, socket) = private_agent(std::mem::take(keys)).await?;
+                agents.push(agent);
+                *source = AgentSource::Socket(socket);
+            }
+        }
+        let services = Arc::new(services);
         let id = new_session_id();
         let mut headers = vec![
             ("X-Docker-Expose-Session-Uuid", id.as_str()),
@@ -288,6 +390,8 @@ impl Engine {
         let io = tokio::io::join(stream.output, stream.input);
         let mut connection = h2::server::handshake(io).await.map_err(h2_error)?;
         let serving = tokio::spawn(async move {
+            // The private agents live as long as the session serves.
+            let _agents = agents;
             let mut calls = tokio::task::JoinSet::new();
             while let Some(Ok((request, respond))) = connection.accept().await {
                 let services = Arc::clone(&services);
@@ -605,7 +709,7 @@ async fn forward_agent(
         .unwrap_or(DEFAULT_SSH_ID)
         .to_owned();
     let mut send = respond.send_response(grpc_response(), false)?;
-    let Some(socket) = services.ssh.get(&id) else {
+    let Some(AgentSource::Socket(socket)) = services.ssh.get(&id) else {
         return send.send_trailers(trailers(
             code::NOT_FOUND,
             &format!("unset ssh forward key {id}"),
