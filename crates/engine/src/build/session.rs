@@ -388,7 +388,21 @@ impl Engine {
         let stream =
             crate::hijack::upgrade(&self.endpoint, "/session", "", "h2c", &headers).await?;
         let io = tokio::io::join(stream.output, stream.input);
-        let mut connection = h2::server::handshake(io).await.map_err(h2_error)?;
+        // The daemon speaks first (HTTP/2's client preface) as soon as it has switched.
+        let mut connection = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            h2::server::handshake(io),
+        )
+        .await
+        .map_err(|_| {
+            EngineError::Transport(bollard::errors::Error::IOError {
+                err: io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the daemon did not start the session's HTTP/2 connection",
+                ),
+            })
+        })?
+        .map_err(h2_error)?;
         let serving = tokio::spawn(async move {
             // The private agents live as long as the session serves.
             let _agents = agents;
@@ -400,7 +414,7 @@ impl Engine {
                 });
                 while calls.try_join_next().is_some() {}
             }
-            // The calls' tasks end with the set.
+            // The connection is gone: calls still running end with the set.
         });
         Ok(BuildSession {
             id,
