@@ -24,10 +24,6 @@ pub mod logs;
 pub mod networks;
 pub mod plan;
 pub mod registry;
-// The BuildKit session sits beside the builds it serves; declared here so that build/mod.rs
-// stays untouched while it changes elsewhere (move to `pub mod session;` there).
-#[path = "build/session.rs"]
-pub mod session;
 pub mod spec;
 pub mod volumes;
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use berth_engine::Engine;
 use berth_engine::build::context::{Context, ContextSpec};
+use berth_engine::build::session::{Secret, SecretSource, SessionConfig, SshSource};
 use berth_engine::build::{BuildRequest, Builder, request, transport};
-use berth_engine::session::{Secret, SecretSource, SessionConfig, SshSource};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -705,4 +705,38 @@ async fn buildkit_pulls_from_a_registry_with_the_sessions_credentials() {
     built.expect("the build pulls with the session's credentials");
     assert_eq!(fixture.read("/pulled").trim(), "pulled");
     session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_image_passes_the_session() {
+    ensure_image();
+    let fixture = Fixture::new(
+        "buildimage",
+        &format!(
+            "FROM {IMAGE}\nRUN --mount=type=secret,id=token,required cp /run/secrets/token /copied\n"
+        ),
+    );
+    let engine = Engine::connect().await.expect("daemon");
+    let session = engine
+        .start_build_session(&SessionConfig {
+            secrets: vec![Secret {
+                id: "token".to_owned(),
+                source: SecretSource::Bytes(b"through build_image".to_vec()),
+            }],
+            ..SessionConfig::default()
+        })
+        .await
+        .expect("session");
+    let mut request = BuildRequest::new(ContextSpec {
+        dir: fixture.dir.clone(),
+        dockerfile: "Dockerfile".to_owned(),
+        inline: None,
+        ignore_files: Builder::BuildKit.ignore_files(),
+    });
+    request.builder = Builder::BuildKit;
+    request.tags = vec![fixture.tag.clone()];
+    request.no_cache = true;
+    request.session = Some(session.id().to_owned());
+    engine.build_image(request, |_| {}).await.expect("built");
+    assert_eq!(fixture.read("/copied"), "through build_image");
 }
