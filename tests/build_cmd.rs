@@ -415,3 +415,54 @@ fn build_secrets_reach_buildkit_builds_as_composes_do() {
         text(&classic)
     );
 }
+
+#[test]
+fn a_rebuild_where_nothing_changed_reuses_the_image_without_sending_the_context() {
+    let project = TestProject::new(
+        "buildreuse",
+        "services:\n  app:\n    build:\n      context: .\n      tags: [berthtest-buildreuse-extra:1]\n",
+    );
+    let image = "berthtest-buildreuse-app";
+    let _images = Images(vec![image.into(), "berthtest-buildreuse-extra:1".into()]);
+    std::fs::write(
+        project.dir.join("Dockerfile"),
+        format!("FROM {IMAGE}\nCOPY . /ctx/\nRUN cat /ctx/data > /copy\n"),
+    )
+    .unwrap();
+    std::fs::write(project.dir.join("data"), "one\n").unwrap();
+    for builder in ["0", "1"] {
+        let env = [("DOCKER_BUILDKIT", builder)];
+        docker(&["rmi", "-f", image, "berthtest-buildreuse-extra:1"]);
+        let first = project.berth_env(&env, &["build"]);
+        assert!(first.status.success(), "{}", text(&first));
+        assert!(!text(&first).contains("reused"), "{}", text(&first));
+        let id = image_id(image);
+
+        let again = project.berth_env(&env, &["build"]);
+        assert!(again.status.success(), "{}", text(&again));
+        assert!(
+            text(&again).contains(&format!("Nothing changed since {id} was built")),
+            "DOCKER_BUILDKIT={builder}: {}",
+            text(&again)
+        );
+        assert_eq!(image_id(image), id);
+
+        // A lost tag is put back.
+        docker(&["rmi", "berthtest-buildreuse-extra:1"]);
+        let retagged = project.berth_env(&env, &["build"]);
+        assert!(text(&retagged).contains("reused"), "{}", text(&retagged));
+        assert_eq!(image_id("berthtest-buildreuse-extra:1"), id);
+
+        // A changed file, an argument, or --no-cache: a real build.
+        std::fs::write(project.dir.join("data"), "two\n").unwrap();
+        let changed = project.berth_env(&env, &["build"]);
+        assert!(changed.status.success(), "{}", text(&changed));
+        assert!(!text(&changed).contains("reused"), "{}", text(&changed));
+        assert_eq!(file_in(image, "/copy"), "two\n");
+        let argument = project.berth_env(&env, &["build", "--build-arg", "UNUSED=1"]);
+        assert!(!text(&argument).contains("reused"), "{}", text(&argument));
+        let no_cache = project.berth_env(&env, &["build", "--no-cache"]);
+        assert!(!text(&no_cache).contains("reused"), "{}", text(&no_cache));
+        std::fs::write(project.dir.join("data"), "one\n").unwrap();
+    }
+}

@@ -13,6 +13,7 @@ pub mod buildkit;
 pub mod context;
 pub mod ignore;
 pub mod request;
+pub mod reuse;
 pub mod session;
 pub mod transport;
 
@@ -215,17 +216,29 @@ impl Engine {
     ) -> Result<String> {
         let mut request = request;
         let builder = request.builder;
+        let spec = request.context.clone();
+        let (prepared, context_digest) = tokio::task::spawn_blocking(move || {
+            let prepared = context::Context::prepare_for(spec, builder)?;
+            let digest = prepared.stat_digest()?;
+            std::io::Result::Ok((prepared, digest))
+        })
+        .await
+        .map_err(|error| EngineError::Config(error.to_string()))?
+        .map_err(|error| EngineError::Config(error.to_string()))?;
+        let fingerprint = self.fingerprint(&request, &context_digest).await?;
+        if let Some(id) = fingerprint.as_deref().and_then(reuse::recorded)
+            && self.retag(&id, &request.tags).await?
+        {
+            on_output(&format!(
+                "Nothing changed since {id} was built from this context: reused\n"
+            ));
+            return Ok(id);
+        }
         if builder == Builder::BuildKit {
             self.pull_bases(&request, &mut on_output).await?;
             // Pulled already: BuildKit's own pull could not authenticate.
             request.pull = false;
         }
-        let spec = request.context.clone();
-        let prepared =
-            tokio::task::spawn_blocking(move || context::Context::prepare_for(spec, builder))
-                .await
-                .map_err(|error| EngineError::Config(error.to_string()))?
-                .map_err(|error| EngineError::Config(error.to_string()))?;
         let registry_config = tokio::task::spawn_blocking(|| {
             request::registry_config(&crate::connect::docker_config_dir())
         })
@@ -295,11 +308,89 @@ impl Engine {
                 message: "the build finished without an image id".to_owned(),
             });
         }
+        if let Some(fingerprint) = fingerprint {
+            reuse::record(&fingerprint, &image_id);
+        }
         Ok(image_id)
     }
 }
 
 impl Engine {
+    /// The build's fingerprint for [`reuse`], with the local IDs of the images it reads.
+    async fn fingerprint(
+        &self,
+        request: &BuildRequest,
+        context_digest: &str,
+    ) -> Result<Option<String>> {
+        if request.no_cache || request.pull {
+            return Ok(None);
+        }
+        let dockerfile = dockerfile_text(&request.context).await?;
+        let mut bases = Vec::new();
+        for image in self.bases_of(request).await? {
+            let id = self
+                .find_image(&image.reference)
+                .await?
+                .and_then(|found| found.id);
+            bases.push((image.reference, id));
+        }
+        Ok(reuse::fingerprint(
+            &self.endpoint.host,
+            request,
+            &dockerfile,
+            context_digest,
+            &bases,
+        ))
+    }
+
+    /// Whether image `id` still exists, with every one of `tags` put back on it.
+    async fn retag(&self, id: &str, tags: &[String]) -> Result<bool> {
+        let Some(image) = self.find_image(id).await? else {
+            return Ok(false);
+        };
+        let present = image.repo_tags.unwrap_or_default();
+        for tag in tags {
+            let (repo, version) = crate::images::split_reference(tag);
+            if present
+                .iter()
+                .any(|existing| *existing == format!("{repo}:{version}"))
+            {
+                continue;
+            }
+            self.docker
+                .tag_image(
+                    id,
+                    Some(
+                        bollard::query_parameters::TagImageOptionsBuilder::default()
+                            .repo(repo)
+                            .tag(version)
+                            .build(),
+                    ),
+                )
+                .await?;
+        }
+        Ok(true)
+    }
+
+    /// The images a build reads (`FROM`, `COPY --from`, `RUN --mount from=`), as [`bases`] finds
+    /// them in its Dockerfile for the daemon's platform.
+    async fn bases_of(&self, request: &BuildRequest) -> Result<Vec<bases::BaseImage>> {
+        let dockerfile = dockerfile_text(&request.context).await?;
+        let version = self.version().await?;
+        let daemon_platform = format!(
+            "{}/{}",
+            version.os.as_deref().unwrap_or("linux"),
+            version.arch.as_deref().unwrap_or("amd64")
+        );
+        Ok(bases::base_images(
+            &dockerfile,
+            &request.args,
+            request.target.as_deref(),
+            request.platform.as_deref().unwrap_or(&daemon_platform),
+            &daemon_platform,
+        ))
+    }
+
     /// Pulls, with the CLI's credentials, the images a BuildKit build reads that the daemon does
     /// not have (all of them with `pull`), since BuildKit without a session cannot authenticate
     /// to a registry ([`bases`]).
@@ -308,32 +399,7 @@ impl Engine {
         request: &BuildRequest,
         on_output: &mut (impl FnMut(&str) + Send),
     ) -> Result<()> {
-        let spec = &request.context;
-        let dockerfile = match &spec.inline {
-            Some(text) => text.clone(),
-            None => {
-                let path = spec.dir.join(&spec.dockerfile);
-                tokio::fs::read_to_string(&path).await.map_err(|error| {
-                    EngineError::Config(format!(
-                        "failed to read dockerfile {}: {error}",
-                        path.display()
-                    ))
-                })?
-            }
-        };
-        let version = self.version().await?;
-        let daemon_platform = format!(
-            "{}/{}",
-            version.os.as_deref().unwrap_or("linux"),
-            version.arch.as_deref().unwrap_or("amd64")
-        );
-        let images = bases::base_images(
-            &dockerfile,
-            &request.args,
-            request.target.as_deref(),
-            request.platform.as_deref().unwrap_or(&daemon_platform),
-            &daemon_platform,
-        );
+        let images = self.bases_of(request).await?;
         for image in images {
             if !request.pull && self.find_image(&image.reference).await?.is_some() {
                 continue;
@@ -408,6 +474,22 @@ fn handle_message(message: &Value, printer: &mut buildkit::PlainPrinter) -> Resu
         .and_then(|aux| aux.get("ID"))
         .and_then(Value::as_str)
         .map(|id| Output::ImageId(id.to_owned())))
+}
+
+/// The Dockerfile's text: inline, or read from the context.
+async fn dockerfile_text(spec: &context::ContextSpec) -> Result<String> {
+    match &spec.inline {
+        Some(text) => Ok(text.clone()),
+        None => {
+            let path = spec.dir.join(&spec.dockerfile);
+            tokio::fs::read_to_string(&path).await.map_err(|error| {
+                EngineError::Config(format!(
+                    "failed to read dockerfile {}: {error}",
+                    path.display()
+                ))
+            })
+        }
+    }
 }
 
 /// The exit code a failed RUN's message names: the classic builder's "The command '…' returned
