@@ -111,6 +111,9 @@ pub struct AttachOptions {
     /// Services monitored besides those of the containers given to [`attach`]: their exits
     /// count, and their containers that start later are followed.
     pub services: Vec<String>,
+    /// Keep following the services after every container has exited (watch mode: a rebuild
+    /// replaces a service's only container); [`MonitorEvent::AllExited`] never comes then.
+    pub keep_following: bool,
     /// Where the output goes.
     pub output: Output,
 }
@@ -222,6 +225,7 @@ pub async fn attach(
         on_exit,
         exit_code_from,
         services,
+        keep_following,
         output,
     } = options;
     let shared = Arc::new(Shared {
@@ -284,6 +288,7 @@ pub async fn attach(
         run_ends: HashMap::new(),
         triggered: false,
         exit_code_from_seen: false,
+        keep_following,
     };
     for (followed, stream) in inspected.into_iter().zip(streams) {
         watch.monitored.insert(followed.id.clone());
@@ -481,12 +486,13 @@ struct Watch {
     readers: HashMap<String, JoinHandle<()>>,
     triggered: bool,
     exit_code_from_seen: bool,
+    keep_following: bool,
 }
 
 impl Watch {
     async fn run(mut self, mut events: berth_engine::logs::ContainerEvents) {
         let outcome = loop {
-            if self.monitored.is_empty() {
+            if self.monitored.is_empty() && !self.keep_following {
                 break Ok(());
             }
             let event = tokio::select! {

@@ -1,0 +1,151 @@
+//! `berth watch`: bring the project up (unless `--no-up`), then apply the services'
+//! `develop.watch` triggers as files change, showing the watched services' output alongside,
+//! until Ctrl-C. The containers keep running afterwards, as with `docker compose watch`.
+
+use anyhow::bail;
+use clap::{ArgAction, Args};
+
+use super::Cli;
+use super::context::{Session, block_on};
+use super::target::Target;
+use crate::attach::{AttachOptions, Style, attach, no_color_env};
+use crate::watch::{Rebuilder, Watch, WatchOptions};
+
+/// Watch the build context for services and rebuild/refresh containers when files are updated.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Do not build & start services before watching.
+    #[arg(long)]
+    pub no_up: bool,
+    /// Prune dangling images on rebuild.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub prune: bool,
+    /// Hide build output.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Services to watch (default: all with `develop.watch`).
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+/// Runs `watch`.
+///
+/// # Errors
+/// Loading, a project with nothing to watch, `up` failing, the inotify limits.
+pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
+    let target = Target::load(cli, &args.services)?;
+    let Some(loaded) = &target.loaded else {
+        bail!("no configuration file provided: not found");
+    };
+    for service in &args.services {
+        if !loaded.project.services.contains_key(service) {
+            bail!("no such service: {service}");
+        }
+    }
+    if !args.no_up {
+        let code = super::up::run(cli, &detached_up(&args.services))?;
+        if code != 0 {
+            return Ok(code);
+        }
+    }
+    block_on(async {
+        let session = Session::open(cli).await?;
+        let options = WatchOptions {
+            services: args.services.clone(),
+        };
+        let watch = Watch::new(
+            session.engine.clone(),
+            &loaded.project,
+            &loaded.working_dir,
+            &options,
+        )?;
+        let monitor = follow_output(&session, cli, &loaded.project.name, &watch.services()).await?;
+        let rebuilder = ServiceRebuilder {
+            session: &session,
+            loaded,
+            prune: args.prune,
+            quiet: args.quiet,
+        };
+        let result = watch.run(session.cancel.clone(), Some(&rebuilder)).await;
+        monitor.shutdown().await;
+        result?;
+        Ok(if session.cancel.is_cancelled() { 130 } else { 0 })
+    })
+}
+
+/// Shows the output of the watched services' containers as `up` shows it, following those that
+/// are recreated or start later.
+///
+/// # Errors
+/// A container that cannot be attached to.
+pub async fn follow_output(
+    session: &Session,
+    cli: &Cli,
+    project: &str,
+    services: &[String],
+) -> anyhow::Result<crate::attach::Monitor> {
+    let observed = crate::converge::observed::Observed::collect(&session.engine, project).await?;
+    let containers: Vec<(String, String)> = observed
+        .containers
+        .iter()
+        .filter(|container| {
+            !container.is_one_off()
+                && container.is_running()
+                && services.iter().any(|service| service == container.service())
+        })
+        .map(|container| (container.id().to_owned(), container.service().to_owned()))
+        .collect();
+    let options = AttachOptions {
+        style: Style::resolve(
+            &cli.ansi,
+            false,
+            no_color_env(),
+            false,
+            false,
+            std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        ),
+        error_color: AttachOptions::error_color(no_color_env()),
+        services: services.to_vec(),
+        keep_following: true,
+        ..AttachOptions::default()
+    };
+    attach(&session.engine, project, containers, options).await
+}
+
+/// `up -d` of `services`, with `up`'s other flags at their defaults.
+fn detached_up(services: &[String]) -> super::up::UpArgs {
+    use clap::{Args as _, FromArgMatches as _};
+    let command = super::up::UpArgs::augment_args(clap::Command::new("up"));
+    let arguments = ["up", "--detach"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(services.iter().cloned());
+    let matches = command
+        .try_get_matches_from(arguments)
+        .expect("up parses its own flags");
+    super::up::UpArgs::from_arg_matches(&matches).expect("up's flags bind")
+}
+
+/// The `rebuild` action on this command's session.
+struct ServiceRebuilder<'a> {
+    session: &'a Session,
+    loaded: &'a crate::loader::Loaded,
+    prune: bool,
+    quiet: bool,
+}
+
+impl Rebuilder for ServiceRebuilder<'_> {
+    fn rebuild<'a>(
+        &'a self,
+        services: &'a [String],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + 'a>> {
+        Box::pin(crate::watch::rebuild::rebuild(
+            self.session,
+            self.loaded,
+            services,
+            self.prune,
+            self.quiet,
+        ))
+    }
+}
