@@ -17,3 +17,4 @@ mod logs;
 mod registry;
 mod spec;
 mod up;
+mod watch;
