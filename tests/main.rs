@@ -5,6 +5,7 @@ mod support;
 mod attach;
 mod attached;
 mod build;
+mod build_cmd;
 mod conformance;
 mod cp;
 mod engine_spec;

@@ -214,6 +214,70 @@ fn registry_push_remove_pull_and_up() {
 }
 
 #[test]
+fn registry_build_push_remove_pull_and_run() {
+    let mut registry = Registry::start("buildpush", None);
+    let reference = registry.reference("berthtest/built:2");
+    let extra = registry.reference("berthtest/built:extra");
+    let project = TestProject::new(
+        "registry-buildpush",
+        &format!(
+            "services:\n  app:\n    image: {reference}\n    build:\n      context: .\n      tags: [\"{extra}\"]\n    command: [\"sleep\", \"600\"]\n"
+        ),
+    );
+    std::fs::write(
+        project.dir.join("Dockerfile"),
+        format!(
+            "FROM {}\nRUN echo built-by-berth > /built\n",
+            crate::support::IMAGE
+        ),
+    )
+    .expect("Dockerfile");
+
+    // `build --push` builds, then pushes the image and its extra tag.
+    let built = project.berth(&["build", "--push"]);
+    assert!(built.status.success(), "{}", text(&built));
+    assert!(
+        text(&built).contains(" Service app  Built"),
+        "{}",
+        text(&built)
+    );
+    assert!(
+        text(&built).contains(&format!("Pushing {reference}")),
+        "{}",
+        text(&built)
+    );
+    for tag in ["2", "extra"] {
+        let manifest = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                &format!(
+                    "http://127.0.0.1:{}/v2/berthtest/built/manifests/{tag}",
+                    registry.port
+                ),
+            ])
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+            .unwrap_or_default();
+        assert_eq!(manifest, "200", "tag {tag} is in the registry");
+    }
+
+    // Gone locally; `pull` brings it back and `run` runs what was built.
+    docker(&["rmi", "-f", &reference, &extra]);
+    assert!(!image_present(&reference));
+    project.berth_ok(&["pull"]);
+    assert!(image_present(&reference));
+    let ran = project.berth(&["run", "--rm", "-T", "app", "cat", "/built"]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "built-by-berth\n");
+}
+
+#[test]
 fn registry_credentials_from_the_docker_config() {
     let mut registry = Registry::start("auth", Some(("alice", "s3cret")));
     let reference = registry.reference("berthtest/private:1");

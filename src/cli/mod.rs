@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod attached;
+pub mod build;
 pub mod config;
 pub mod context;
 pub mod cp;
@@ -97,6 +98,8 @@ pub struct Cli {
 pub enum Command {
     /// Attach local standard input, output, and error streams to a service's running container.
     Attach(attach::AttachArgs),
+    /// Build or rebuild services.
+    Build(build::BuildArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(config::ConfigArgs),
     /// Copy files/folders between a service container and the local filesystem.
@@ -284,11 +287,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     let mode = match &cli.command {
         // `run -q` prints nothing but the container's standard error, as Compose.
         Command::Run(args) if args.quiet => crate::progress::Mode::Quiet,
+        Command::Build(args) if args.quiet => crate::progress::Mode::Quiet,
         _ => crate::progress::Mode::from_flag(cli.progress.as_deref()),
     };
     crate::progress::configure(mode, &cli.ansi, cli.dry_run)?;
     match &cli.command {
         Command::Attach(args) => attach::run(cli, args),
+        Command::Build(args) => build::run(cli, args),
         Command::Config(args) => config::run(cli, args),
         Command::Cp(args) => cp::run(cli, args),
         Command::Create(args) => up::create(cli, args),

@@ -208,7 +208,7 @@ fn already_present(image: &str, present: &HashMap<String, String>) -> bool {
 /// Pulls one service's image, reporting it as Compose's `pullServiceImage` does; `stop`
 /// interrupts it, and a failure of an image that cannot be built triggers `stop` when
 /// `fail_fast`.
-async fn pull_service<'a>(
+pub(crate) async fn pull_service<'a>(
     session: &Session,
     service: &'a ServiceConfig,
     quiet: bool,

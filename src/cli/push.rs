@@ -44,62 +44,84 @@ pub fn run(cli: &Cli, args: &PushArgs) -> anyhow::Result<i32> {
     let names = super::pull::selected(project, &args.services, args.include_deps)?;
     block_on(async {
         let session = Session::open_titled("Pushing").await?;
-        let progress = &session.progress;
-        let mut jobs = Vec::new();
-        for name in &names {
-            let service = &project.services[name.as_str()];
-            let Some(build) = service.build.as_ref().filter(|_| !service.image.is_empty()) else {
-                if !args.quiet {
-                    progress.detail(&Detail {
-                        id: name.clone(),
-                        parent_id: String::new(),
-                        text: "Skipped".to_owned(),
-                        status_text: String::new(),
-                        status: EventStatus::Done,
-                        current: 0,
-                        total: 0,
-                        percent: 0,
-                    });
-                }
-                continue;
-            };
-            let tags = std::iter::once(service.image.clone()).chain(build.tags.0.iter().cloned());
-            for tag in tags {
-                let session = &session;
-                jobs.push(async move {
-                    let on_progress = |message: &LayerProgress| {
-                        if !args.quiet {
-                            push_event(session, &tag, message);
-                        }
-                    };
-                    let pushed = session
-                        .engine
-                        .checked(session.engine.push_image(&tag, &on_progress))
-                        .await;
-                    (name.clone(), tag.clone(), pushed)
+        let pushed = push_services(
+            &session,
+            project,
+            &names,
+            args.quiet,
+            args.ignore_push_failures,
+        )
+        .await;
+        session.progress.finish();
+        pushed.map(|()| 0)
+    })
+}
+
+/// Pushes the images of `names` that have both `build` and `image` (with their `build.tags`), in
+/// parallel; the others are reported `Skipped`. Shared with `build --push`.
+///
+/// # Errors
+/// Every failed push, unless `ignore_failures` (then each is a warning).
+pub(crate) async fn push_services(
+    session: &Session,
+    project: &crate::model::Project,
+    names: &[String],
+    quiet: bool,
+    ignore_failures: bool,
+) -> anyhow::Result<()> {
+    let progress = &session.progress;
+    let mut jobs = Vec::new();
+    for name in names {
+        let service = &project.services[name.as_str()];
+        let Some(build) = service.build.as_ref().filter(|_| !service.image.is_empty()) else {
+            if !quiet {
+                progress.detail(&Detail {
+                    id: name.clone(),
+                    parent_id: String::new(),
+                    text: "Skipped".to_owned(),
+                    status_text: String::new(),
+                    status: EventStatus::Done,
+                    current: 0,
+                    total: 0,
+                    percent: 0,
                 });
             }
+            continue;
+        };
+        let tags = std::iter::once(service.image.clone()).chain(build.tags.0.iter().cloned());
+        for tag in tags {
+            jobs.push(async move {
+                let on_progress = |message: &LayerProgress| {
+                    if !quiet {
+                        push_event(session, &tag, message);
+                    }
+                };
+                let pushed = session
+                    .engine
+                    .checked(session.engine.push_image(&tag, &on_progress))
+                    .await;
+                (name.clone(), tag.clone(), pushed)
+            });
         }
-        let results = join_all(jobs).await;
-        session.progress.finish();
-        let mut failures = Vec::new();
-        for (name, tag, result) in results {
-            if let Err(error) = result {
-                if args.ignore_push_failures {
-                    session
-                        .progress
-                        .warning(&format!("Pushing {name}: {error}"));
-                } else {
-                    failures.push(format!("service {name:?}: pushing image {tag:?}: {error}"));
-                }
+    }
+    let results = join_all(jobs).await;
+    let mut failures = Vec::new();
+    for (name, tag, result) in results {
+        if let Err(error) = result {
+            if ignore_failures {
+                session
+                    .progress
+                    .warning(&format!("Pushing {name}: {error}"));
+            } else {
+                failures.push(format!("service {name:?}: pushing image {tag:?}: {error}"));
             }
         }
-        if failures.is_empty() {
-            Ok(0)
-        } else {
-            Err(anyhow::anyhow!(failures.join("\n")))
-        }
-    })
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(failures.join("\n")))
+    }
 }
 
 /// Compose's `toPushProgressEvent`: layer messages as `Pushing <tag>: <layer>` lines.

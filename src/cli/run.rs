@@ -382,8 +382,24 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<i32> {
             ..UpOptions::default()
         };
         let selected = reconcile::selection(project, &options);
+        let image_policy = super::up::ImagePolicy {
+            pull: args.pull.clone(),
+            quiet_pull: args.quiet_pull,
+            build: if args.build {
+                super::up::BuildPolicy::Force
+            } else {
+                super::up::BuildPolicy::Missing
+            },
+            build_options: super::build::BuildOptions {
+                quiet: args.quiet_build || args.quiet,
+                parallel: usize::try_from(cli.parallel)
+                    .ok()
+                    .filter(|limit| *limit > 0),
+                ..super::build::BuildOptions::default()
+            },
+        };
         let (image_ids, observed) = tokio::join!(
-            super::up::ensure_images(&session, project, &selected, &args.pull, args.quiet_pull),
+            super::up::ensure_images(&session, loaded, &selected, &image_policy),
             Observed::collect(&session.engine, &project.name),
         );
         let image_ids = image_ids?;

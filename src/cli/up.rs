@@ -89,6 +89,12 @@ pub struct UpArgs {
     /// Pull without printing progress information.
     #[arg(long)]
     pub quiet_pull: bool,
+    /// Build images before starting containers.
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's policy.
+    #[arg(long)]
+    pub no_build: bool,
     /// Produce monochrome output.
     #[arg(long)]
     pub no_color: bool,
@@ -136,6 +142,9 @@ impl UpArgs {
                 "--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch"
             );
         }
+        if self.build && self.no_build {
+            bail!("--build and --no-build are incompatible");
+        }
         if self.force_recreate && self.no_recreate {
             bail!("--force-recreate and --no-recreate are incompatible");
         }
@@ -152,6 +161,28 @@ impl UpArgs {
             bail!("invalid --pull option {:?}", self.pull);
         }
         Ok(())
+    }
+
+    /// How images are made present: the pull flags, `--build`/`--no-build`.
+    fn image_policy(&self, cli: &Cli) -> ImagePolicy {
+        ImagePolicy {
+            pull: self.pull.clone(),
+            quiet_pull: self.quiet_pull,
+            build: if self.build {
+                BuildPolicy::Force
+            } else if self.no_build {
+                BuildPolicy::Never
+            } else {
+                BuildPolicy::Missing
+            },
+            build_options: super::build::BuildOptions {
+                quiet: self.quiet_pull,
+                parallel: usize::try_from(cli.parallel)
+                    .ok()
+                    .filter(|limit| *limit > 0),
+                ..super::build::BuildOptions::default()
+            },
+        }
     }
 
     fn scale(&self, project: &Project) -> anyhow::Result<HashMap<String, u32>> {
@@ -222,8 +253,9 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
         let selected = reconcile::selection(project, &options);
         // Images, the snapshot of what runs and the daemon check go out together: a no-op `up`
         // costs one round trip.
+        let image_policy = args.image_policy(cli);
         let (image_ids, observed) = tokio::join!(
-            ensure_images(&session, project, &selected, &args.pull, args.quiet_pull),
+            ensure_images(&session, loaded, &selected, &image_policy),
             Observed::collect(&session.engine, &project.name),
         );
         let image_ids = image_ids?;
@@ -385,15 +417,68 @@ pub(crate) async fn execute_up(
     .await
 }
 
-/// Makes every selected service's image present, pulling as the pull policy says, before
-/// anything is created; returns the local image ID per service (the `image` label).
+/// When `up`, `create` and `run` build: `--build`, `--no-build`, or when an image is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum BuildPolicy {
+    /// Build services whose image is missing or whose pull policy is `build` (the default).
+    #[default]
+    Missing,
+    /// `--build`: build every selected service that has a `build` section.
+    Force,
+    /// `--no-build`: never build.
+    Never,
+}
+
+/// How [`ensure_images`] makes images present.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ImagePolicy {
+    /// `--pull`: `policy` (each service's `pull_policy`), `always`, `missing`, `never`, `build`.
+    pub pull: String,
+    /// `--quiet-pull`.
+    pub quiet_pull: bool,
+    /// `--build`/`--no-build`.
+    pub build: BuildPolicy,
+    /// Options of the builds this makes.
+    pub build_options: super::build::BuildOptions,
+}
+
+/// What one service's image lookup found.
+struct Lookup {
+    name: String,
+    /// The local image ID, when present (after any pull).
+    id: Option<String>,
+    /// Whether the image must be built.
+    build: bool,
+}
+
+/// A pull policy as compose-go's `GetPullPolicy` reads it: `daily`, `weekly` and `every_<d>`
+/// refresh an image older than their period (in seconds); anything unknown is `missing`.
+fn pull_policy(policy: &str) -> anyhow::Result<(&str, Option<i64>)> {
+    Ok(match policy {
+        "always" | "never" | "if_not_present" | "missing" | "build" => (policy, None),
+        "daily" => ("refresh", Some(86_400)),
+        "weekly" => ("refresh", Some(7 * 86_400)),
+        other => match other.strip_prefix("every_") {
+            Some(period) => {
+                let duration = crate::model::Duration::parse(period)
+                    .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+                ("refresh", Some(duration.0 / 1_000_000_000))
+            }
+            None => ("missing", None),
+        },
+    })
+}
+
+/// Makes every selected service's image present before anything is created, pulling as the
+/// pull policy says and building what has a `build` section and no image (or must be rebuilt);
+/// returns the local image ID per service (the `image` label).
 pub(crate) async fn ensure_images(
     session: &Session,
-    project: &Project,
+    loaded: &crate::loader::Loaded,
     selected: &[String],
-    pull_flag: &str,
-    quiet: bool,
+    policy: &ImagePolicy,
 ) -> anyhow::Result<HashMap<String, String>> {
+    let project = &loaded.project;
     let references: Vec<String> = selected
         .iter()
         .map(|name| image_reference(project, &project.services[name.as_str()]))
@@ -403,14 +488,21 @@ pub(crate) async fn ensure_images(
         .checked(session.engine.image_ids_by_tag(&references))
         .await?;
     let present_ids = &present_ids;
+    let quiet = policy.quiet_pull;
     let lookups = selected.iter().map(|name| async move {
         let service = &project.services[name.as_str()];
         let reference = image_reference(project, service);
-        let policy = if pull_flag == "policy" {
+        let buildable = service.build.is_some();
+        let mut wanted = if policy.pull == "policy" {
             service.pull_policy.as_str()
         } else {
-            pull_flag
+            policy.pull.as_str()
         };
+        if buildable && policy.build == BuildPolicy::Force {
+            wanted = "build";
+        }
+        let (wanted, refresh) = pull_policy(wanted)
+            .map_err(|error| anyhow::anyhow!("service {name:?}: pull_policy: {error}"))?;
         let tagged = if reference.rsplit('/').next().is_some_and(|last| last.contains(':'))
             || reference.contains('@')
         {
@@ -419,77 +511,107 @@ pub(crate) async fn ensure_images(
             format!("{reference}:latest")
         };
         // One list call answers for tagged references; anything else is inspected.
-        let listed = present_ids.get(&tagged).cloned();
-        let present = match &listed {
-            Some(_) => Some(()),
-            None => session.engine.find_image(&reference).await?.map(drop),
+        let mut id = match present_ids.get(&tagged) {
+            Some(id) if refresh.is_none() => Some(id.clone()),
+            _ => None,
         };
-        // A service that builds is built when its image is missing, not pulled (unless told).
-        let must_pull = policy == "always"
-            || (present.is_none()
-                && !matches!(policy, "never" | "build")
-                && service.build.is_none());
+        let mut inspected = None;
+        if id.is_none() {
+            inspected = session.engine.find_image(&reference).await?;
+            id = inspected.as_ref().and_then(|image| image.id.clone());
+        }
+        let stale = refresh.is_some_and(|period| {
+            let tagged_at = inspected
+                .as_ref()
+                .and_then(|image| image.metadata.as_ref())
+                .and_then(|metadata| metadata.last_tag_time.as_deref())
+                .and_then(berth_engine::logs::Timestamp::parse)
+                .map_or(i64::MIN, |time| time.seconds);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX));
+            tagged_at.saturating_add(period) < now
+        });
+        // Compose never pulls the image of a service that builds and names none.
+        let must_pull = !(buildable && service.image.is_empty())
+            && match wanted {
+                "always" => true,
+                "never" | "build" => false,
+                "refresh" => id.is_none() || stale,
+                _ => id.is_none(),
+            };
+        let mut build = buildable
+            && policy.build != BuildPolicy::Never
+            && (wanted == "build" || (id.is_none() && !must_pull));
         if must_pull {
-            let resource = format!("Image {reference}");
-            if !quiet {
-                session.progress.event(Event {
-                    resource: resource.clone(),
-                    status: EventStatus::Working,
-                    text: "Pulling".to_owned(),
-                });
-            }
-            let pulled = session
-                .engine
-                .pull_image(&reference, &service.platform, &|_| {})
-                .await;
+            // Compose's per-service lines (` app Pulling`, layers, ` app Pulled`).
+            let stop = session.cancel.child_token();
+            let (_, pulled) =
+                super::pull::pull_service(session, service, quiet, (&stop, false)).await;
             match pulled {
                 Ok(()) => {
-                    if !quiet {
-                        session.progress.event(Event {
-                            resource,
-                            status: EventStatus::Done,
-                            text: "Pulled".to_owned(),
-                        });
-                    }
+                    id = session
+                        .engine
+                        .find_image(&reference)
+                        .await?
+                        .and_then(|image| image.id);
                 }
-                Err(error) if present.is_some() => {
+                Err(error) if id.is_some() => {
                     session.progress.warning(&format!(
                         "Warning: pulling {reference} for service {name} failed, using the local image: {error}"
                     ));
                 }
+                // A service that can build its image builds it when the pull fails (Compose).
+                Err(error) if buildable && policy.build != BuildPolicy::Never => {
+                    session.progress.warning(&format!(
+                        "Warning: pulling {reference} for service {name} failed, building it instead: {error}"
+                    ));
+                    build = true;
+                }
                 Err(error) => {
-                    session.progress.event(Event {
-                        resource,
-                        status: EventStatus::Error,
-                        text: error.to_string(),
-                    });
-                    bail!(
-                        "service \"{name}\": image \"{reference}\" is not present and could not be pulled: {error}"
-                    );
+                    // `service "x": pulling image "y": <the daemon's words>`
+                    bail!("{error}");
                 }
             }
-        } else if present.is_none() {
-            if service.build.is_some() {
+        } else if id.is_none() && !build {
+            if buildable {
                 bail!(
-                    "service \"{name}\": image \"{reference}\" is not present and must be built from the service's `build` section first (e.g. `docker compose build {name}`): berth does not build images yet"
+                    "service \"{name}\": image \"{reference}\" is not present and --no-build forbids building it"
                 );
             }
             bail!(
                 "service \"{name}\": image \"{reference}\" is not present and pull policy is \"never\""
             );
         }
-        let id = match listed {
-            Some(id) if !must_pull => id,
-            _ => session
-                .engine
-                .find_image(&reference)
-                .await?
-                .and_then(|image| image.id)
-                .unwrap_or_default(),
-        };
-        Ok::<_, anyhow::Error>((name.clone(), id))
+        Ok::<_, anyhow::Error>(Lookup {
+            name: name.clone(),
+            id,
+            build,
+        })
     });
-    Ok(try_join_all(lookups).await?.into_iter().collect())
+    let lookups = try_join_all(lookups).await?;
+    let to_build: Vec<String> = lookups
+        .iter()
+        .filter(|lookup| lookup.build)
+        .map(|lookup| lookup.name.clone())
+        .collect();
+    let mut ids: HashMap<String, String> = lookups
+        .into_iter()
+        .filter_map(|lookup| Some((lookup.name, lookup.id?)))
+        .collect();
+    if !to_build.is_empty() {
+        let builder = super::build::Builder::from_environment()?;
+        let built = super::build::build_services(
+            session,
+            loaded,
+            &to_build,
+            &policy.build_options,
+            builder,
+        )
+        .await?;
+        ids.extend(built);
+    }
+    Ok(ids)
 }
 
 /// Each service's first container (lowest replica number), by ID: what `service:` references
@@ -572,6 +694,12 @@ pub struct CreateArgs {
     /// Pull without printing progress information.
     #[arg(long)]
     pub quiet_pull: bool,
+    /// Build images before starting containers.
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's policy.
+    #[arg(long)]
+    pub no_build: bool,
     /// Remove containers for services not defined in the Compose file.
     #[arg(long, env = "COMPOSE_REMOVE_ORPHANS")]
     pub remove_orphans: bool,
@@ -619,6 +747,8 @@ pub fn create(cli: &Cli, args: &CreateArgs) -> anyhow::Result<i32> {
         no_recreate: args.no_recreate,
         pull: args.pull.clone(),
         quiet_pull: args.quiet_pull,
+        build: args.build,
+        no_build: args.no_build,
         remove_orphans: args.remove_orphans,
         scale: args.scale.clone(),
         yes: args.yes,
@@ -648,4 +778,21 @@ pub fn scale(cli: &Cli, args: &ScaleArgs) -> anyhow::Result<i32> {
         ..default_up()
     };
     run(cli, &up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pull_policy;
+
+    #[test]
+    fn pull_policies_read_as_compose_go_reads_them() {
+        assert_eq!(pull_policy("always").unwrap(), ("always", None));
+        assert_eq!(pull_policy("build").unwrap(), ("build", None));
+        assert_eq!(pull_policy("daily").unwrap(), ("refresh", Some(86_400)));
+        assert_eq!(pull_policy("weekly").unwrap(), ("refresh", Some(604_800)));
+        assert_eq!(pull_policy("every_12h").unwrap(), ("refresh", Some(43_200)));
+        assert_eq!(pull_policy("every_2d").unwrap(), ("refresh", Some(172_800)));
+        assert_eq!(pull_policy("whatever").unwrap(), ("missing", None));
+        assert!(pull_policy("every_soon").is_err());
+    }
 }

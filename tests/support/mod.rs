@@ -90,6 +90,13 @@ impl TestProject {
         self.command("docker", &[], &full)
     }
 
+    /// Runs `docker compose` with extra environment.
+    pub(crate) fn compose_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut full = vec!["compose"];
+        full.extend_from_slice(args);
+        self.command("docker", env, &full)
+    }
+
     fn command(&self, program: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut command = Command::new(program);
         command.current_dir(&self.dir);
