@@ -344,9 +344,9 @@ fn files_synced_into_a_non_root_image_belong_to_its_user() {
 }
 
 /// Removes an image when dropped.
-struct RemoveImage(&'static str);
+struct RemoveImage<'a>(&'a str);
 
-impl Drop for RemoveImage {
+impl Drop for RemoveImage<'_> {
     fn drop(&mut self) {
         docker(&["rmi", "-f", self.0]);
     }
@@ -483,4 +483,43 @@ fn changes_made_while_the_container_was_stopped_or_recreated_arrive_once_it_runs
     project.berth_ok(&["up", "-d", "--force-recreate"]);
     arrives(&web, "/app/while-stopped.txt", "arrived");
     assert!(!exists(&web, "/app/kept.txt"));
+}
+
+#[test]
+fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
+    let project = TestProject::new(
+        "watch-rebuild",
+        "services:\n  db:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n  app:\n    build: ./app\n    depends_on: [db]\n    init: true\n    develop:\n      watch:\n        - path: ./app/version\n          action: rebuild\n  client:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    depends_on: [app]\n  sidecar:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    network_mode: \"service:app\"\n",
+    );
+    let image = format!("{}-app", project.name);
+    let _cleanup = RemoveImage(&image);
+    write(
+        &project.dir,
+        "app/Dockerfile",
+        &format!(
+            "FROM {}\nCOPY version /version\nCMD [\"sleep\", \"3600\"]\n",
+            crate::support::IMAGE
+        ),
+    );
+    write(&project.dir, "app/version", "1");
+    let _watching = Watching::start(&project, &[]);
+    let container = |service: &str| format!("{}-{service}-1", project.name);
+    arrives(&container("app"), "/version", "1");
+    let id = |service: &str| docker(&["inspect", "-f", "{{.Id}}", &container(service)]);
+    let (db, app, client) = (id("db"), id("app"), id("client"));
+
+    write(&project.dir, "app/version", "2");
+    arrives(&container("app"), "/version", "2");
+    assert_ne!(id("app"), app, "app was not recreated");
+    assert_eq!(id("db"), db, "a dependency must not be recreated");
+    assert_eq!(id("client"), client, "an unaffected dependent is left as it was");
+    for service in ["db", "app", "client", "sidecar"] {
+        assert!(
+            eventually(ARRIVAL, || docker(&["inspect", "-f", "{{.State.Running}}", &container(service)]).trim() == "true"),
+            "{service} is not running after the rebuild"
+        );
+    }
+    // The sidecar shares the new app container's network namespace.
+    let sidecar_mode = docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", &container("sidecar")]);
+    assert_eq!(sidecar_mode.trim(), format!("container:{}", id("app").trim()));
 }

@@ -25,20 +25,32 @@ pub async fn rebuild(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let project = &loaded.project;
-    let built = build_images(session, loaded, services, quiet)
+    let previous = image_ids(session, project, services).await;
+    let options = crate::cli::build::BuildOptions {
+        quiet,
+        ..crate::cli::build::BuildOptions::default()
+    };
+    let builder = crate::cli::build::Builder::from_environment()?;
+    let built = crate::cli::build::build_services(session, loaded, services, &options, builder)
         .await
-        .inspect_err(|error| super::say(&format!("Build failed. Error: {error:#}")))?;
-    if prune {
-        prune_dangling(session, project, &built).await;
-    }
+        .map_err(anyhow::Error::new)
+        .inspect_err(|error| super::say(&format!("Build failed. Error: {error:#}")));
+    session.progress.finish();
+    let built = built?;
     super::say(&format!(
         "service(s) {} successfully built",
         super::go_quoted_list(services)
     ));
     let dependents = dependents(project, services);
     let everything: Vec<String> = services.iter().chain(&dependents).cloned().collect();
+    let policy = crate::cli::up::ImagePolicy {
+        pull: "policy".to_owned(),
+        quiet_pull: true,
+        build: crate::cli::up::BuildPolicy::Never,
+        ..crate::cli::up::ImagePolicy::default()
+    };
     let image_ids =
-        crate::cli::up::ensure_images(session, project, &selection(project, &everything), "missing", true)
+        crate::cli::up::ensure_images(session, loaded, &selection(project, &everything), &policy)
             .await?;
     let networks: Vec<(String, String)> = project
         .networks
@@ -94,6 +106,9 @@ pub async fn rebuild(
             return Err(error);
         }
     }
+    if prune {
+        prune_replaced(session, &previous, &built).await;
+    }
     Ok(())
 }
 
@@ -128,22 +143,54 @@ fn dependents(project: &Project, services: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Builds the images of `services`; returns service → image ID.
-async fn build_images(
-    _session: &Session,
-    _loaded: &Loaded,
+/// The image IDs `services` use now, by service (those whose image is present).
+async fn image_ids(
+    session: &Session,
+    project: &Project,
     services: &[String],
-    _quiet: bool,
-) -> anyhow::Result<HashMap<String, String>> {
-    anyhow::bail!(
-        "cannot rebuild {}: berth cannot build images yet",
-        super::go_quoted_list(services)
-    )
+) -> HashMap<String, String> {
+    let mut ids = HashMap::new();
+    for name in services {
+        let Some(service) = project.services.get(name) else {
+            continue;
+        };
+        let reference = crate::cli::up::image_reference(project, service);
+        if let Ok(Some(image)) = session.engine.find_image(&reference).await
+            && let Some(id) = image.id
+        {
+            ids.insert(name.clone(), id);
+        }
+    }
+    ids
 }
 
-/// Removes the project's dangling images that the rebuild left behind (`--prune`), quietly.
-async fn prune_dangling(session: &Session, project: &Project, built: &HashMap<String, String>) {
-    let _ = (session, project, built);
+/// `--prune`: removes the images the rebuild replaced once nothing uses or names them. Compose
+/// tries before the old containers are gone, when the daemon still refuses; this runs after the
+/// recreation, quietly (an image still in use elsewhere stays).
+async fn prune_replaced(
+    session: &Session,
+    previous: &HashMap<String, String>,
+    built: &HashMap<String, String>,
+) {
+    let kept: Vec<&String> = built.values().collect();
+    let mut replaced: Vec<&String> = previous
+        .values()
+        .filter(|id| !kept.contains(id))
+        .collect();
+    replaced.sort();
+    replaced.dedup();
+    for id in replaced {
+        let dangling = session
+            .engine
+            .find_image(id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|image| image.repo_tags.as_ref().is_none_or(Vec::is_empty));
+        if dangling {
+            let _ = session.engine.remove_image(id, false).await;
+        }
+    }
 }
 
 #[cfg(test)]
