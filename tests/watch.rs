@@ -182,12 +182,20 @@ fn atomic_saves_arrive_whole_and_leave_no_temporary_file() {
 
 /// The checksum of every file under `dir` with its path, as the same shell pipeline prints it
 /// in the container and on the host.
-const TREE_SUM: &str = "find . -type f | LC_ALL=C sort | while read -r f; do echo \"$f\"; cat \"$f\"; done | md5sum";
+const TREE_SUM: &str =
+    "find . -type f | LC_ALL=C sort | while read -r f; do echo \"$f\"; cat \"$f\"; done | md5sum";
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .stdout(Stdio::null())
         .status()
@@ -200,7 +208,11 @@ fn a_two_thousand_file_checkout_arrives_complete() {
     let project = sync_project("watch-checkout", "          initial_sync: true\n");
     let src = project.dir.join("src");
     for index in 0..2000 {
-        write(&src, &format!("pkg{}/file{index}.txt", index % 20), &format!("a{index}"));
+        write(
+            &src,
+            &format!("pkg{}/file{index}.txt", index % 20),
+            &format!("a{index}"),
+        );
     }
     git(&src, &["init", "-q"]);
     git(&src, &["add", "."]);
@@ -215,7 +227,11 @@ fn a_two_thousand_file_checkout_arrives_complete() {
         }
     }
     for index in 0..500 {
-        write(&src, &format!("new{}/n{index}.txt", index % 5), &format!("n{index}"));
+        write(
+            &src,
+            &format!("new{}/n{index}.txt", index % 5),
+            &format!("n{index}"),
+        );
     }
     std::fs::rename(src.join("pkg3"), src.join("renamed3")).expect("renamed");
     git(&src, &["add", "-A"]);
@@ -226,14 +242,18 @@ fn a_two_thousand_file_checkout_arrives_complete() {
     let local_sum = || {
         let output = Command::new("sh")
             .current_dir(&src)
-            .args(["-c", &TREE_SUM.replace("find . -type f", "find . -path ./.git -prune -o -type f -print")])
+            .args([
+                "-c",
+                &TREE_SUM.replace(
+                    "find . -type f",
+                    "find . -path ./.git -prune -o -type f -print",
+                ),
+            ])
             .output()
             .expect("sh runs");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    let container_sum = || {
-        docker(&["exec", "-w", "/app", &web, "sh", "-c", TREE_SUM])
-    };
+    let container_sum = || docker(&["exec", "-w", "/app", &web, "sh", "-c", TREE_SUM]);
     let _watching = Watching::start(&project, &[]);
     assert!(
         eventually(Duration::from_secs(60), || container_sum() == local_sum()),
@@ -301,7 +321,11 @@ fn files_synced_into_a_non_root_image_belong_to_its_user() {
         .env("DOCKER_BUILDKIT", "0")
         .output()
         .expect("docker runs");
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let _cleanup = RemoveImage(image);
     let project = TestProject::new(
         "watch-nonroot",
@@ -373,7 +397,11 @@ fn deletions_reach_a_container_without_rm_or_a_shell() {
         .env("DOCKER_BUILDKIT", "0")
         .output()
         .expect("docker runs");
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let _cleanup = RemoveImage(image);
     let project = TestProject::new(
         "watch-norm",
@@ -399,7 +427,8 @@ fn deletions_reach_a_container_without_rm_or_a_shell() {
         write(&src, &format!("d/f{index}"), "x");
     }
     write(&src, "single", "s");
-    assert!(eventually(ARRIVAL, || busybox_cat("/app/d/f7").as_deref() == Some("x")
+    assert!(eventually(ARRIVAL, || busybox_cat("/app/d/f7").as_deref()
+        == Some("x")
         && busybox_cat("/app/single").as_deref() == Some("s")));
     // One deletion, then many at once (more than an archive carries along).
     std::fs::remove_file(src.join("single")).expect("removed");
@@ -407,7 +436,9 @@ fn deletions_reach_a_container_without_rm_or_a_shell() {
     for index in 0..8 {
         std::fs::remove_file(src.join(format!("d/f{index}"))).expect("removed");
     }
-    assert!(eventually(ARRIVAL, || (0..8).all(|index| busybox_cat(&format!("/app/d/f{index}")).is_none())));
+    assert!(eventually(ARRIVAL, || {
+        (0..8).all(|index| busybox_cat(&format!("/app/d/f{index}")).is_none())
+    }));
     std::fs::remove_dir(src.join("d")).expect("removed");
     assert!(eventually(ARRIVAL, || !Command::new("docker")
         .args(["exec", &web, "/busybox", "test", "-e", "/app/d"])
@@ -512,14 +543,33 @@ fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
     arrives(&container("app"), "/version", "2");
     assert_ne!(id("app"), app, "app was not recreated");
     assert_eq!(id("db"), db, "a dependency must not be recreated");
-    assert_eq!(id("client"), client, "an unaffected dependent is left as it was");
+    assert_eq!(
+        id("client"),
+        client,
+        "an unaffected dependent is left as it was"
+    );
     for service in ["db", "app", "client", "sidecar"] {
         assert!(
-            eventually(ARRIVAL, || docker(&["inspect", "-f", "{{.State.Running}}", &container(service)]).trim() == "true"),
+            eventually(ARRIVAL, || docker(&[
+                "inspect",
+                "-f",
+                "{{.State.Running}}",
+                &container(service)
+            ])
+            .trim()
+                == "true"),
             "{service} is not running after the rebuild"
         );
     }
     // The sidecar shares the new app container's network namespace.
-    let sidecar_mode = docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", &container("sidecar")]);
-    assert_eq!(sidecar_mode.trim(), format!("container:{}", id("app").trim()));
+    let sidecar_mode = docker(&[
+        "inspect",
+        "-f",
+        "{{.HostConfig.NetworkMode}}",
+        &container("sidecar"),
+    ]);
+    assert_eq!(
+        sidecar_mode.trim(),
+        format!("container:{}", id("app").trim())
+    );
 }

@@ -943,10 +943,8 @@ mod tests {
     }
 
     fn context(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!(
-            "berth-build-unit-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("berth-build-unit-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Dockerfile"), "FROM scratch\n").unwrap();
         Dir(dir)

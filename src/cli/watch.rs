@@ -70,7 +70,11 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
         let result = watch.run(session.cancel.clone(), Some(&rebuilder)).await;
         monitor.shutdown().await;
         result?;
-        Ok(if session.cancel.is_cancelled() { 130 } else { 0 })
+        Ok(if session.cancel.is_cancelled() {
+            130
+        } else {
+            0
+        })
     })
 }
 
@@ -92,7 +96,9 @@ pub async fn follow_output(
         .filter(|container| {
             !container.is_one_off()
                 && container.is_running()
-                && services.iter().any(|service| service == container.service())
+                && services
+                    .iter()
+                    .any(|service| service == container.service())
         })
         .map(|container| (container.id().to_owned(), container.service().to_owned()))
         .collect();

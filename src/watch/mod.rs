@@ -136,7 +136,10 @@ impl Watch {
         let (sender, events) = mpsc::unbounded_channel();
         let mut watcher = DirWatcher::start(sender)?;
         let rules = Arc::new(rules);
-        let roots: BTreeSet<PathBuf> = rules.iter().map(|rule| existing_ancestor(&rule.path)).collect();
+        let roots: BTreeSet<PathBuf> = rules
+            .iter()
+            .map(|rule| existing_ancestor(&rule.path))
+            .collect();
         for root in &roots {
             let wanted = |dir: &Path| wanted(&rules, dir);
             watcher.add_tree(root, &wanted)?;
@@ -367,7 +370,10 @@ impl Watch {
                     }
                 }
             }
-            say(&format!("service(s) {} restarted", go_quoted_list(&services)));
+            say(&format!(
+                "service(s) {} restarted",
+                go_quoted_list(&services)
+            ));
         }
         for (service, rule_indexes) in execs {
             for index in rule_indexes {
@@ -380,7 +386,9 @@ impl Watch {
                         .environment
                         .0
                         .iter()
-                        .filter_map(|(key, value)| value.as_ref().map(|value| format!("{key}={value}")))
+                        .filter_map(|(key, value)| {
+                            value.as_ref().map(|value| format!("{key}={value}"))
+                        })
                         .collect(),
                     user: hook.user.clone(),
                     working_dir: hook.working_dir.clone(),
@@ -416,10 +424,14 @@ impl Watch {
         let containers = self.containers(service).await?;
         let engine = &self.engine;
         let rules = &self.rules;
-        let results = futures_util::future::join_all(containers.iter().map(|container| async move {
-            (container, sync::sync_container(engine, container, items, rules).await)
-        }))
-        .await;
+        let results =
+            futures_util::future::join_all(containers.iter().map(|container| async move {
+                (
+                    container,
+                    sync::sync_container(engine, container, items, rules).await,
+                )
+            }))
+            .await;
         for (container, result) in results {
             match result {
                 Ok(outcome) => {
@@ -454,12 +466,12 @@ impl Watch {
         if containers.is_empty() {
             return;
         }
-        if self.initial_pending.remove(service) {
-            if let Err(error) = self.seed_initial_sync(service, &containers[0].id).await {
-                crate::diagnostic::print_warnings(&[format!(
-                    "service {service:?}: initial sync: {error:#}"
-                )]);
-            }
+        if self.initial_pending.remove(service)
+            && let Err(error) = self.seed_initial_sync(service, &containers[0].id).await
+        {
+            crate::diagnostic::print_warnings(&[format!(
+                "service {service:?}: initial sync: {error:#}"
+            )]);
         }
         let items: Vec<Item> = self
             .journal
@@ -498,7 +510,10 @@ impl Watch {
             .created
             .as_deref()
             .and_then(Timestamp::parse)
-            .unwrap_or(Timestamp { seconds: 0, nanos: 0 });
+            .unwrap_or(Timestamp {
+                seconds: 0,
+                nanos: 0,
+            });
         let rules = Arc::clone(&self.rules);
         let seeds = tokio::task::spawn_blocking(move || {
             let mut seeds = Vec::new();
@@ -531,7 +546,9 @@ impl Watch {
             .with_context(|| format!("listing the containers of service {service:?}"))?;
         let mut targets = Vec::new();
         for summary in listed {
-            let Some(id) = summary.id.clone() else { continue };
+            let Some(id) = summary.id.clone() else {
+                continue;
+            };
             let running = summary
                 .state
                 .is_some_and(|state| state.to_string() == "running");
@@ -539,7 +556,10 @@ impl Watch {
                 Some(owner) => *owner,
                 None => {
                     let owner = self.owner_of(&id).await.with_context(|| {
-                        format!("finding the user of container {}", id.get(..12).unwrap_or(&id))
+                        format!(
+                            "finding the user of container {}",
+                            id.get(..12).unwrap_or(&id)
+                        )
                     })?;
                     self.owners.insert(id.clone(), owner);
                     owner
@@ -561,7 +581,9 @@ impl Watch {
         let (user_part, group_part) = user.split_once(':').unwrap_or((user.as_str(), ""));
         let numeric = |part: &str| part.is_empty() || part.parse::<u32>().is_ok();
         // The passwd file gives a numeric user its group; read it unless both are numbers.
-        let passwd = if user.is_empty() || (numeric(user_part) && !group_part.is_empty() && numeric(group_part)) {
+        let passwd = if user.is_empty()
+            || (numeric(user_part) && !group_part.is_empty() && numeric(group_part))
+        {
             String::new()
         } else {
             sync::read_container_file(&self.engine, container, "/etc/passwd").await?
@@ -592,9 +614,13 @@ fn newer_files(rule: &Rule, index: usize, path: &Path, created: Timestamp, out: 
         }
         return;
     }
-    let modified = metadata
-        .modified()
-        .map_or(Timestamp { seconds: 0, nanos: 0 }, Timestamp::from_system_time);
+    let modified = metadata.modified().map_or(
+        Timestamp {
+            seconds: 0,
+            nanos: 0,
+        },
+        Timestamp::from_system_time,
+    );
     if modified > created
         && rule.takes(path, false)
         && let Some(container) = rule.container_path(path)
@@ -621,10 +647,8 @@ fn wanted(rules: &[Rule], dir: &Path) -> bool {
 fn existing_ancestor(path: &Path) -> PathBuf {
     let mut current = path.to_path_buf();
     loop {
-        if let Ok(metadata) = std::fs::metadata(&current) {
-            if metadata.is_dir() {
-                return current;
-            }
+        if std::fs::metadata(&current).is_ok_and(|metadata| metadata.is_dir()) {
+            return current;
         }
         match current.parent() {
             Some(parent) => current = parent.to_path_buf(),

@@ -173,10 +173,7 @@ async fn prune_replaced(
     built: &HashMap<String, String>,
 ) {
     let kept: Vec<&String> = built.values().collect();
-    let mut replaced: Vec<&String> = previous
-        .values()
-        .filter(|id| !kept.contains(id))
-        .collect();
+    let mut replaced: Vec<&String> = previous.values().filter(|id| !kept.contains(id)).collect();
     replaced.sort();
     replaced.dedup();
     for id in replaced {

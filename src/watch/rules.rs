@@ -159,8 +159,12 @@ impl Rule {
             anyhow::bail!("watch rules MUST define a path");
         }
         let action = Action::parse(&trigger.action)?;
-        let exec = Some(trigger.exec.clone())
-            .filter(|hook| hook.command.0.as_ref().is_some_and(|command| !command.is_empty()));
+        let exec = Some(trigger.exec.clone()).filter(|hook| {
+            hook.command
+                .0
+                .as_ref()
+                .is_some_and(|command| !command.is_empty())
+        });
         if action == Action::SyncExec && exec.is_none() {
             anyhow::bail!(
                 "can't watch with action \"sync+exec\" on service {service} without a command"
@@ -382,7 +386,11 @@ mod tests {
 
     #[test]
     fn ignore_rules_editor_files_git_and_dockerignore() {
-        let rule = rule(&["node_modules", "*.tmp"], &[], &["src/build", "!src/build/keep"]);
+        let rule = rule(
+            &["node_modules", "*.tmp"],
+            &[],
+            &["src/build", "!src/build/keep"],
+        );
         assert!(rule.takes(Path::new("/p/src/a.js"), false));
         assert!(!rule.takes(Path::new("/p/src/x.tmp"), false));
         assert!(!rule.takes(Path::new("/p/src/node_modules/a/b.js"), false));

@@ -101,10 +101,8 @@ pub async fn sync_container(
             Err(error) if ride_along.is_some() && error.to_string().contains(UNHANDLED_TYPE) => {}
             Err(error) => {
                 built.map_err(|local| anyhow::anyhow!("archiving the changes: {local}"))?;
-                return Err(anyhow::Error::new(error).context(format!(
-                    "copying files to {}",
-                    short_id(&target.id)
-                )));
+                return Err(anyhow::Error::new(error)
+                    .context(format!("copying files to {}", short_id(&target.id))));
             }
         }
         built.map_err(|local| anyhow::anyhow!("archiving the changes: {local}"))?;
@@ -114,12 +112,13 @@ pub async fn sync_container(
             && deletions.len() > EXEC_THRESHOLD
             && remove_with_rm(engine, &target.id, &deletions).await;
         if !removed_by_rm {
-            let results = futures_util::stream::iter(deletions.iter().map(|path| async move {
-                (path, delete_path(engine, &target.id, path).await)
-            }))
-            .buffer_unordered(PARALLEL_DELETES)
-            .collect::<Vec<_>>()
-            .await;
+            let results =
+                futures_util::stream::iter(deletions.iter().map(|path| async move {
+                    (path, delete_path(engine, &target.id, path).await)
+                }))
+                .buffer_unordered(PARALLEL_DELETES)
+                .collect::<Vec<_>>()
+                .await;
             for (path, result) in results {
                 if let Err(error) = result {
                     outcome
@@ -329,13 +328,7 @@ fn append<W: Write>(
 /// Deletes `path` in `container` with one archive holding only a deleting entry.
 async fn delete_path(engine: &Engine, container: &str, path: &str) -> anyhow::Result<()> {
     let mut archive = Vec::new();
-    write_archive(
-        &mut archive,
-        &[],
-        Some(path),
-        Owner { uid: 0, gid: 0 },
-        &[],
-    )?;
+    write_archive(&mut archive, &[], Some(path), Owner { uid: 0, gid: 0 }, &[])?;
     let stream = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(archive))]);
     match engine.mirror_archive(container, stream).await {
         Ok(()) => Ok(()),
@@ -525,10 +518,28 @@ mod tests {
     fn owners_resolve_as_runc_resolves_them() {
         let owner = |user| resolve_owner(user, PASSWD, GROUP).expect("resolved");
         assert_eq!(owner(""), Owner { uid: 0, gid: 0 });
-        assert_eq!(owner("node"), Owner { uid: 1000, gid: 1001 });
-        assert_eq!(owner("1000"), Owner { uid: 1000, gid: 1001 });
+        assert_eq!(
+            owner("node"),
+            Owner {
+                uid: 1000,
+                gid: 1001
+            }
+        );
+        assert_eq!(
+            owner("1000"),
+            Owner {
+                uid: 1000,
+                gid: 1001
+            }
+        );
         assert_eq!(owner("1234"), Owner { uid: 1234, gid: 0 });
-        assert_eq!(owner("1000:1000"), Owner { uid: 1000, gid: 1000 });
+        assert_eq!(
+            owner("1000:1000"),
+            Owner {
+                uid: 1000,
+                gid: 1000
+            }
+        );
         assert_eq!(owner("node:staff"), Owner { uid: 1000, gid: 50 });
         assert!(resolve_owner("nobody", PASSWD, GROUP).is_err());
         assert!(resolve_owner("node:wheel", PASSWD, GROUP).is_err());
@@ -579,7 +590,10 @@ mod tests {
             &mut archive,
             &copies,
             Some("/app/old"),
-            Owner { uid: 1000, gid: 1000 },
+            Owner {
+                uid: 1000,
+                gid: 1000,
+            },
             &[],
         )
         .expect("written");
@@ -599,7 +613,10 @@ mod tests {
             .collect();
         assert_eq!(
             entries,
-            [("app/f".into(), b'0', 1000), ("app/old".into(), DELETE_TYPE, 0)]
+            [
+                ("app/f".into(), b'0', 1000),
+                ("app/old".into(), DELETE_TYPE, 0)
+            ]
         );
         let _ = std::fs::remove_dir_all(&root);
     }

@@ -75,7 +75,11 @@ impl DirWatcher {
     ///
     /// # Errors
     /// The system's limit of inotify watches was reached, with the fix.
-    pub fn add_tree(&mut self, root: &Path, wanted: &dyn Fn(&Path) -> bool) -> anyhow::Result<usize> {
+    pub fn add_tree(
+        &mut self,
+        root: &Path,
+        wanted: &dyn Fn(&Path) -> bool,
+    ) -> anyhow::Result<usize> {
         let mut added = 0;
         let mut stack = vec![root.to_path_buf()];
         while let Some(directory) = stack.pop() {
@@ -91,9 +95,7 @@ impl DirWatcher {
                         }
                         // Gone already: its removal is an event of its own.
                         notify::ErrorKind::PathNotFound => continue,
-                        notify::ErrorKind::Io(ref io)
-                            if io.raw_os_error() == Some(28) =>
-                        {
+                        notify::ErrorKind::Io(ref io) if io.raw_os_error() == Some(28) => {
                             return Err(limit_error(&directory));
                         }
                         _ => continue,
@@ -244,7 +246,9 @@ mod tests {
         }
         assert!(changed.contains(&root.join("src/lib/a.js")), "{changed:?}");
         assert!(
-            !changed.iter().any(|path| path.starts_with(root.join("node_modules"))),
+            !changed
+                .iter()
+                .any(|path| path.starts_with(root.join("node_modules"))),
             "{changed:?}"
         );
         watcher.forget(&root.join("src"));
