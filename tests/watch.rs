@@ -19,11 +19,18 @@ struct Watching {
 impl Watching {
     /// Starts `berth watch` with `args` in `project` and waits for `Watch enabled`.
     fn start(project: &TestProject, args: &[&str]) -> Self {
+        let mut full = vec!["watch"];
+        full.extend_from_slice(args);
+        Self::command(project, &full)
+    }
+
+    /// Starts `berth` with `args` (a command that watches) and waits for `Watch enabled`.
+    fn command(project: &TestProject, args: &[&str]) -> Self {
         let output = project.dir.join("watch.out");
         let file = std::fs::File::create(&output).expect("output file");
         let child = Command::new(berth_binary())
             .current_dir(&project.dir)
-            .args(["-p", &project.name, "watch"])
+            .args(["-p", &project.name])
             .args(args)
             .env("COMPOSE_PROGRESS", "plain")
             .env_remove("COMPOSE_PROJECT_NAME")
@@ -571,5 +578,36 @@ fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
     assert_eq!(
         sidecar_mode.trim(),
         format!("container:{}", id("app").trim())
+    );
+}
+
+#[test]
+fn up_watch_shows_output_syncs_and_stops_the_services_on_ctrl_c() {
+    let project = TestProject::new(
+        "watch-up",
+        "services:\n  web:\n    image: ${IMAGE}\n    command: [\"sh\", \"-c\", \"while true; do cat /app/a.txt 2>/dev/null && echo; sleep 0.2; done\"]\n    init: true\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\n",
+    );
+    let src = project.dir.join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    let mut watching = Watching::command(&project, &["up", "--watch"]);
+    let web = format!("{}-web-1", project.name);
+    write(&src, "a.txt", "synced-line");
+    arrives(&web, "/app/a.txt", "synced-line");
+    assert!(
+        eventually(ARRIVAL, || watching
+            .output()
+            .contains("web-1  | synced-line")),
+        "the service's output is not shown:\n{}",
+        watching.output()
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &watching.child.id().to_string()])
+        .status();
+    let status = watching.child.wait().expect("up ends");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &web]).trim(),
+        "false",
+        "Ctrl-C must stop the services as up does"
     );
 }

@@ -78,6 +78,59 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
     })
 }
 
+/// `up --watch`: runs `attached` (the attached part of `up`) with the watch beside it, until
+/// `up` ends (Ctrl-C stops the services as `up` does). A watch that fails ends `up` with its
+/// error.
+///
+/// # Errors
+/// Nothing to watch, the inotify limits, or `up`'s own errors.
+pub async fn alongside(
+    session: &Session,
+    loaded: &crate::loader::Loaded,
+    services: &[String],
+    attached: impl std::future::Future<Output = anyhow::Result<i32>>,
+) -> anyhow::Result<i32> {
+    let options = WatchOptions {
+        services: services.to_vec(),
+    };
+    let watch = Watch::new(
+        session.engine.clone(),
+        &loaded.project,
+        &loaded.working_dir,
+        &options,
+    )
+    .map_err(|error| {
+        if error.to_string().starts_with("none of the selected services") {
+            anyhow::anyhow!(
+                "none of the selected services is configured for watch, see https://docs.docker.com/compose/how-tos/file-watch/"
+            )
+        } else {
+            error
+        }
+    })?;
+    let rebuilder = ServiceRebuilder {
+        session,
+        loaded,
+        prune: true,
+        quiet: false,
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let watching = watch.run(stop.clone(), Some(&rebuilder));
+    tokio::pin!(attached);
+    tokio::pin!(watching);
+    tokio::select! {
+        code = &mut attached => {
+            stop.cancel();
+            let _ = watching.await;
+            code
+        }
+        result = &mut watching => {
+            result?;
+            attached.await
+        }
+    }
+}
+
 /// Shows the output of the watched services' containers as `up` shows it, following those that
 /// are recreated or start later.
 ///
