@@ -611,3 +611,34 @@ fn up_watch_shows_output_syncs_and_stops_the_services_on_ctrl_c() {
         "Ctrl-C must stop the services as up does"
     );
 }
+
+#[test]
+fn a_large_file_arrives_intact() {
+    let project = sync_project("watch-large", "");
+    let src = project.dir.join("src");
+    let _watching = Watching::start(&project, &[]);
+    let web = format!("{}-web-1", project.name);
+    let data: Vec<u8> = (0..12 * 1024 * 1024_u32)
+        .map(|index| (index.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(src.join("big.bin"), &data).expect("written");
+    let local = Command::new("md5sum")
+        .arg(src.join("big.bin"))
+        .output()
+        .expect("md5sum runs");
+    let local = String::from_utf8_lossy(&local.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        eventually(ARRIVAL, || docker(&[
+            "exec",
+            &web,
+            "md5sum",
+            "/app/big.bin"
+        ])
+        .starts_with(&local)),
+        "big.bin did not arrive intact"
+    );
+}

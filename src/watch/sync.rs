@@ -313,17 +313,51 @@ fn append<W: Write>(
     if !kind.is_file() {
         return Ok(());
     }
-    // Read whole first: a file rewritten while it is archived must not break the archive (its
-    // next change event sends it again).
-    let data = match std::fs::read(path) {
-        Ok(data) => data,
+    header.set_entry_type(tar::EntryType::Regular);
+    // Small files are read whole first, so that one rewritten while it is archived cannot break
+    // the archive (its next change event sends it again); large ones are streamed at the size
+    // their metadata gave, and one that shrinks meanwhile fails this batch (the next sends it).
+    if metadata.len() <= WHOLE_FILE {
+        let data = match std::fs::read(path) {
+            Ok(data) => data,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        header.set_size(data.len() as u64);
+        return builder.append_data(&mut header, name, data.as_slice());
+    }
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(error),
     };
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_size(data.len() as u64);
-    builder.append_data(&mut header, name, data.as_slice())
+    header.set_size(metadata.len());
+    builder.append_data(
+        &mut header,
+        name,
+        Exact(io::Read::take(file, metadata.len())),
+    )
 }
+
+/// A file's data cut at the size its header announced, failing if the file ends sooner (so the
+/// archive is never malformed).
+struct Exact<R>(io::Take<R>);
+
+impl<R: io::Read> io::Read for Exact<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.0.read(buffer)?;
+        if read == 0 && !buffer.is_empty() && self.0.limit() > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shrank while it was archived",
+            ));
+        }
+        Ok(read)
+    }
+}
+
+/// Files up to this size are read whole before they are archived.
+const WHOLE_FILE: u64 = 8 * 1024 * 1024;
 
 /// Deletes `path` in `container` with one archive holding only a deleting entry.
 async fn delete_path(engine: &Engine, container: &str, path: &str) -> anyhow::Result<()> {
