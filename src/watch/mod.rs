@@ -44,7 +44,7 @@ use watcher::{Change, DirWatcher};
 
 /// How long the tree must be quiet before a batch is applied. Compose waits 500 ms; editors'
 /// atomic saves and `git checkout` come in bursts with far shorter gaps.
-pub const QUIET: Duration = Duration::from_millis(40);
+pub const QUIET: Duration = Duration::from_millis(25);
 /// The longest a batch waits for quiet, so that a long stream of changes still lands in steps.
 pub const MAX_BATCH_DELAY: Duration = Duration::from_millis(1500);
 
