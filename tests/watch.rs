@@ -278,10 +278,18 @@ fn a_two_thousand_file_checkout_arrives_complete() {
 
 #[test]
 fn ignore_include_and_dockerignore_rules_choose_what_is_synced() {
+    // Compose builds services with `build` and `develop` before it watches them; so does berth.
+    // (Removed after the project: an image in use cannot be removed.)
+    let _cleanup = RemoveImage("berthtest-watch-ignore-web");
     let project = TestProject::new(
         "watch-ignore",
-        "services:\n  web:\n    image: ${IMAGE}\n    build: .\n    command: [\"sleep\", \"3600\"]\n    init: true\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\n          ignore: [\"*.tmp\", node_modules]\n        - path: ./assets\n          action: sync\n          target: /assets\n          include: [\"*.css\"]\n",
+        "services:\n  web:\n    build: .\n    command: [\"sleep\", \"3600\"]\n    init: true\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\n          ignore: [\"*.tmp\", node_modules]\n        - path: ./assets\n          action: sync\n          target: /assets\n          include: [\"*.css\"]\n",
     );
+    std::fs::write(
+        project.dir.join("Dockerfile"),
+        format!("FROM {}\n", crate::support::IMAGE),
+    )
+    .expect("Dockerfile");
     std::fs::write(project.dir.join(".dockerignore"), "src/secret\n").expect("dockerignore");
     std::fs::create_dir_all(project.dir.join("src/node_modules/pkg")).expect("dirs");
     std::fs::create_dir_all(project.dir.join("assets")).expect("dirs");
@@ -525,12 +533,12 @@ fn changes_made_while_the_container_was_stopped_or_recreated_arrive_once_it_runs
 
 #[test]
 fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
+    // Removed after the project: an image in use cannot be removed.
+    let _cleanup = RemoveImage("berthtest-watch-rebuild-app");
     let project = TestProject::new(
         "watch-rebuild",
         "services:\n  db:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n  app:\n    build: ./app\n    depends_on: [db]\n    init: true\n    develop:\n      watch:\n        - path: ./app/version\n          action: rebuild\n  client:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    depends_on: [app]\n  sidecar:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    network_mode: \"service:app\"\n",
     );
-    let image = format!("{}-app", project.name);
-    let _cleanup = RemoveImage(&image);
     write(
         &project.dir,
         "app/Dockerfile",

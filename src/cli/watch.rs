@@ -44,6 +44,36 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
         }
     }
     if !args.no_up {
+        // Compose gives services with both `build` and `develop` the pull policy `build`: their
+        // images are built before `up`, so that watching starts from the files as they are.
+        let to_build = services_to_build(&loaded.project, &args.services);
+        if !to_build.is_empty() {
+            let code = block_on(async {
+                let session = Session::open_titled("Building").await?;
+                let options = super::build::BuildOptions {
+                    quiet: args.quiet,
+                    parallel: usize::try_from(cli.parallel)
+                        .ok()
+                        .filter(|limit| *limit > 0),
+                    ..super::build::BuildOptions::default()
+                };
+                let builder = super::build::Builder::from_environment()?;
+                let built =
+                    super::build::build_services(&session, loaded, &to_build, &options, builder)
+                        .await;
+                session.progress.finish();
+                Ok(match built {
+                    Ok(_) => 0,
+                    Err(failed) => {
+                        crate::diagnostic::print_error(&anyhow::anyhow!(failed.to_string()));
+                        failed.exit_code()
+                    }
+                })
+            })?;
+            if code != 0 {
+                return Ok(code);
+            }
+        }
         let code = super::up::run(cli, &detached_up(&args.services))?;
         if code != 0 {
             return Ok(code);
@@ -170,6 +200,22 @@ pub async fn follow_output(
         ..AttachOptions::default()
     };
     attach(&session.engine, project, containers, options).await
+}
+
+/// The services `up` would start for `services` (all when empty, with their dependencies) that
+/// have both `build` and `develop`.
+fn services_to_build(project: &crate::model::Project, services: &[String]) -> Vec<String> {
+    let options = crate::converge::reconcile::UpOptions {
+        services: services.to_vec(),
+        ..crate::converge::reconcile::UpOptions::default()
+    };
+    crate::converge::reconcile::selection(project, &options)
+        .into_iter()
+        .filter(|name| {
+            let service = &project.services[name.as_str()];
+            service.build.is_some() && service.develop.is_some()
+        })
+        .collect()
 }
 
 /// `up -d` of `services`, with `up`'s other flags at their defaults.
