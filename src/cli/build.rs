@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, bail};
-use berth_engine::build::BuildRequest;
 use berth_engine::build::context::ContextSpec;
-use berth_engine::build::ignore::IgnoreFiles;
+use berth_engine::build::{BuildRequest, Builder, Ulimit};
 use berth_engine::{Event, EventStatus, Reporter as _};
 use clap::Args;
 use futures_util::future::join_all;
@@ -89,34 +88,6 @@ pub struct BuildOptions {
     pub parallel: Option<usize>,
 }
 
-/// Which builder the daemon is asked for, as the Docker CLI decides (`DOCKER_BUILDKIT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Builder {
-    /// The classic builder (`DOCKER_BUILDKIT=0`).
-    Classic,
-    /// BuildKit, the default.
-    BuildKit,
-}
-
-impl Builder {
-    /// `DOCKER_BUILDKIT` read as Go's `strconv.ParseBool`; BuildKit when unset.
-    ///
-    /// # Errors
-    /// A value `ParseBool` rejects, in the Docker CLI's words.
-    pub fn from_environment() -> anyhow::Result<Self> {
-        match std::env::var("DOCKER_BUILDKIT") {
-            Ok(value) if !value.is_empty() => match value.as_str() {
-                "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(Self::BuildKit),
-                "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(Self::Classic),
-                _ => bail!(
-                    "DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing {value:?}: invalid syntax"
-                ),
-            },
-            _ => Ok(Self::BuildKit),
-        }
-    }
-}
-
 /// Runs `berth build`.
 ///
 /// # Errors
@@ -156,9 +127,12 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
         std::io::stdout().write_all(out.as_bytes())?;
         return Ok(0);
     }
-    let builder = Builder::from_environment()?;
     block_on(async {
         let session = Session::open_titled("Building").await?;
+        let builder = session
+            .engine
+            .checked(session.engine.default_builder())
+            .await?;
         let built = build_services(&session, loaded, &names, &options, builder).await;
         session.progress.finish();
         match built {
@@ -420,10 +394,7 @@ pub fn build_request(
             dir: context_dir,
             dockerfile,
             inline,
-            ignore_files: match builder {
-                Builder::Classic => IgnoreFiles::Classic,
-                Builder::BuildKit => IgnoreFiles::DockerfileFirst,
-            },
+            ignore_files: builder.ignore_files(),
         },
         tags,
         args: build_args(loaded, build, &options.args)
@@ -438,6 +409,25 @@ pub fn build_request(
         no_cache: build.no_cache || options.no_cache,
         pull: build.pull || options.pull,
         platform: platform(loaded, service)?,
+        builder,
+        ulimits: build
+            .ulimits
+            .iter()
+            .map(|(name, limit)| Ulimit {
+                name: name.clone(),
+                soft: if limit.soft == 0 {
+                    limit.single
+                } else {
+                    limit.soft
+                },
+                hard: if limit.hard == 0 {
+                    limit.single
+                } else {
+                    limit.hard
+                },
+            })
+            .collect(),
+        isolation: non_empty(&build.isolation),
     })
 }
 
@@ -924,6 +914,7 @@ impl ServiceLines<'_> {
 mod tests {
     use super::*;
     use crate::loader::testing::load;
+    use berth_engine::build::ignore::IgnoreFiles;
 
     /// A context directory with a Dockerfile, removed (with its `.df` sibling) when dropped.
     struct Dir(PathBuf);

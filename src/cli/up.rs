@@ -211,6 +211,8 @@ impl UpArgs {
 /// Bad flags, loading, missing images, engine failures.
 pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
     args.validate()?;
+    // With the name given, what runs is asked for while the files load.
+    let prefetch = cli.project_name.as_deref().map(Observed::prefetch);
     let target = Target::load(cli, &args.services)?;
     let Some(loaded) = &target.loaded else {
         bail!("no configuration file provided: not found");
@@ -258,9 +260,17 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
         // Images, the snapshot of what runs and the daemon check go out together: a no-op `up`
         // costs one round trip.
         let image_policy = args.image_policy(cli);
+        let collect = async {
+            if let Some(prefetch) = prefetch
+                && let Some(observed) = prefetch.take(&project.name).await
+            {
+                return Ok(observed);
+            }
+            Observed::collect(&session.engine, &project.name).await
+        };
         let (image_ids, observed) = tokio::join!(
             ensure_images(&session, loaded, &selected, &image_policy),
-            Observed::collect(&session.engine, &project.name),
+            collect,
         );
         let image_ids = image_ids?;
         let mut observed = observed.context("listing the project's resources")?;
@@ -486,10 +496,12 @@ pub(crate) async fn ensure_images(
     policy: &ImagePolicy,
 ) -> anyhow::Result<HashMap<String, String>> {
     let project = &loaded.project;
-    let references: Vec<String> = selected
+    let mut references: Vec<String> = selected
         .iter()
         .map(|name| image_reference(project, &project.services[name.as_str()]))
         .collect();
+    references.sort_unstable();
+    references.dedup();
     let present_ids = session
         .engine
         .checked(session.engine.image_ids_by_tag(&references))
@@ -607,7 +619,10 @@ pub(crate) async fn ensure_images(
         .filter_map(|lookup| Some((lookup.name, lookup.id?)))
         .collect();
     if !to_build.is_empty() {
-        let builder = super::build::Builder::from_environment()?;
+        let builder = session
+            .engine
+            .checked(session.engine.default_builder())
+            .await?;
         let built = super::build::build_services(
             session,
             loaded,

@@ -57,7 +57,10 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
                         .filter(|limit| *limit > 0),
                     ..super::build::BuildOptions::default()
                 };
-                let builder = super::build::Builder::from_environment()?;
+                let builder = session
+                    .engine
+                    .checked(session.engine.default_builder())
+                    .await?;
                 let built =
                     super::build::build_services(&session, loaded, &to_build, &options, builder)
                         .await;

@@ -102,6 +102,35 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// Starts collecting `project`'s snapshot on a thread of its own, with its own connection,
+    /// so that the daemon's answer (most of a no-op `up`'s time) overlaps the loading of the
+    /// files. Worth it only when the project's name is known before loading (`-p`).
+    #[must_use]
+    pub fn prefetch(project: &str) -> Prefetch {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let name = project.to_owned();
+        let project = project.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("prefetch".to_owned())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                let observed = runtime.block_on(async {
+                    let engine = Engine::open_default().ok()?;
+                    Self::collect(&engine, &project).await.ok()
+                });
+                let _ = sender.send(observed);
+            });
+        Prefetch {
+            project: name,
+            receiver: spawned.ok().map(|_| receiver),
+        }
+    }
+
     /// Takes the snapshot: every container of `project` (stopped ones too) that carries a config
     /// hash, and the project's labelled networks and volumes, in three concurrent list calls.
     ///
@@ -160,5 +189,23 @@ impl Observed {
         self.containers
             .iter()
             .filter(move |container| !container.is_one_off() && container.service() == service)
+    }
+}
+
+/// A snapshot being collected ahead of time ([`Observed::prefetch`]).
+#[derive(Debug)]
+pub struct Prefetch {
+    project: String,
+    receiver: Option<tokio::sync::oneshot::Receiver<Option<Observed>>>,
+}
+
+impl Prefetch {
+    /// The snapshot, when it was of `project` and succeeded; `None` tells the caller to collect
+    /// it itself (and meet any error there).
+    pub async fn take(self, project: &str) -> Option<Observed> {
+        if self.project != project {
+            return None;
+        }
+        self.receiver?.await.ok().flatten()
     }
 }

@@ -5,7 +5,7 @@
 //! the OS environment, a first `.env` pass, `COMPOSE_FILE`, the upward search for `compose.yaml`,
 //! a second `.env` pass in the directory found, profiles, and the name given on the command line
 //! or in `COMPOSE_PROJECT_NAME`. The name written in the files (`name:`) is resolved later, once
-//! the files are parsed (see [`super::project_name`]).
+//! the files are parsed (see `super::project_name`).
 
 use std::collections::BTreeMap;
 use std::io::Read;

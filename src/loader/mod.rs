@@ -3,7 +3,7 @@
 //! Stages, in the order Docker Compose v2.40.3 (compose-go v2.9.1) runs them:
 //! 1. [`discover`]: files, environment (`.env`), project directory, profiles, imperative name;
 //! 2. per file and per YAML document ([`yaml`]): interpolation ([`interpolate`]), `extends`
-//!    ([`extends`]), `!reset`/`!override`, `include` ([`include`]), merge and unicity ([`merge`]),
+//!    ([`extends`]), `!reset`/`!override`, `include` (`include`), merge and unicity ([`merge`]),
 //!    schema validation ([`validate`]), canonical long syntax ([`normalize`]);
 //! 3. defaults, semantic checks, relative paths, environment of bare `environment` entries;
 //! 4. normalisation (names, default network, implied dependencies);

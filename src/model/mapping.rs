@@ -489,7 +489,7 @@ impl Encode for StringOrNumberList {
 /// unquoted `;`, `&`, `|`, `<` or `>`.
 ///
 /// # Errors
-/// [`DecodeProblem::InvalidCommandLine`] for unbalanced quotes or a bare `(`.
+/// `DecodeProblem::InvalidCommandLine` for unbalanced quotes or a bare `(`.
 pub fn split_command(line: &str) -> Result<Vec<String>, DecodeProblem> {
     let mut args = Vec::new();
     let mut buffer = String::new();

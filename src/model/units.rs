@@ -26,7 +26,7 @@ impl Duration {
     /// `d` (day) and `w` (week) units.
     ///
     /// # Errors
-    /// The [`DecodeProblem`] Go reports (`time: unknown unit "x" in duration "10x"`, ...).
+    /// The `DecodeProblem` Go reports (`time: unknown unit "x" in duration "10x"`, ...).
     pub fn parse(text: &str) -> Result<Self, DecodeProblem> {
         let invalid = || DecodeProblem::InvalidDuration(text.to_owned());
         let mut rest = text;

@@ -30,7 +30,10 @@ pub async fn rebuild(
         quiet,
         ..crate::cli::build::BuildOptions::default()
     };
-    let builder = crate::cli::build::Builder::from_environment()?;
+    let builder = session
+        .engine
+        .checked(session.engine.default_builder())
+        .await?;
     let built = crate::cli::build::build_services(session, loaded, services, &options, builder)
         .await
         .map_err(anyhow::Error::new)

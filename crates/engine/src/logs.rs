@@ -179,7 +179,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The (year, month, day) of a day counted from 1970-01-01, inverse of [`days_from_civil`]
+/// The (year, month, day) of a day counted from 1970-01-01, inverse of `days_from_civil`
 /// (Howard Hinnant's algorithm, proleptic Gregorian).
 #[must_use]
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {

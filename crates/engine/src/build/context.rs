@@ -3,6 +3,7 @@
 //! Files are walked in name order and filtered with Docker's ignore rules ([`super::ignore`]);
 //! owners are set to root, as the docker CLI does.
 
+use super::Builder;
 use super::ignore::{self, IgnoreFiles, ParentMatches, PatternMatcher};
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
@@ -37,14 +38,26 @@ pub struct Context {
     pub dockerfile: String,
     matcher: PatternMatcher,
     inline_name: Option<String>,
+    builder: Builder,
 }
 
 impl Context {
-    /// Reads the ignore rules of `spec.dir`.
+    /// Reads the ignore rules of `spec.dir`, for the classic builder.
     ///
     /// # Errors
     /// A missing context directory, an unreadable ignore file, or a bad pattern.
     pub fn prepare(spec: ContextSpec) -> io::Result<Self> {
+        Self::prepare_for(spec, Builder::Classic)
+    }
+
+    /// Reads the ignore rules of `spec.dir`, for `builder`. The classic builder is sent the
+    /// Dockerfile and the ignore file whatever the rules say, and drops them itself when the rules
+    /// exclude them; BuildKit, sent a tar, applies no rules, so only the Dockerfile (which it must
+    /// read) is kept against them.
+    ///
+    /// # Errors
+    /// A missing context directory, an unreadable ignore file, or a bad pattern.
+    pub fn prepare_for(spec: ContextSpec, builder: Builder) -> io::Result<Self> {
         if !spec.dir.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -61,7 +74,11 @@ impl Context {
             }
             None => (spec.dockerfile.replace('\\', "/"), None),
         };
-        let excludes = ignore::keep_build_files(excludes, &ignore_file, &dockerfile);
+        let excludes = match builder {
+            Builder::Classic => ignore::keep_build_files(excludes, &ignore_file, &dockerfile),
+            // Passing the Dockerfile as both names keeps it alone.
+            Builder::BuildKit => ignore::keep_build_files(excludes, &dockerfile, &dockerfile),
+        };
         let matcher = PatternMatcher::new(&excludes)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error.to_string()))?;
         Ok(Self {
@@ -69,6 +86,7 @@ impl Context {
             dockerfile,
             matcher,
             inline_name,
+            builder,
         })
     }
 
@@ -98,7 +116,8 @@ impl Context {
     pub fn write<W: Write>(&self, out: W) -> io::Result<()> {
         let mut tar = tar::Builder::new(out);
         tar.follow_symlinks(false);
-        let skip_root_ignore = self.inline_name.is_some();
+        // The classic builder is given an ignore file that also names the generated Dockerfile.
+        let skip_root_ignore = self.inline_name.is_some() && self.builder == Builder::Classic;
         self.walk(
             &mut tar,
             &self.spec.dir,
@@ -108,6 +127,9 @@ impl Context {
         )?;
         if let (Some(name), Some(text)) = (&self.inline_name, &self.spec.inline) {
             append_bytes(&mut tar, name, text.as_bytes())?;
+            if self.builder == Builder::BuildKit {
+                return tar.into_inner()?.flush();
+            }
             // As the docker CLI does: the generated Dockerfile is listed in .dockerignore so that
             // the daemon drops it from what the build sees; a .dockerignore made up for this lists
             // itself too.

@@ -1,20 +1,117 @@
-//! Building images with the classic builder: the `.dockerignore` rules ([`ignore`]), the build
-//! context streamed while it is sent ([`context`]), and [`Engine::build_image`].
+//! Building images with the daemon's classic builder or its BuildKit, as the docker CLI chooses
+//! ([`Builder::choose`], [`Engine::default_builder`]): the `.dockerignore` rules ([`ignore`]), the
+//! build context streamed while it is sent ([`context`]), the request with every attribute the
+//! Engine API carries ([`request`]), BuildKit's progress turned into plain lines ([`buildkit`]),
+//! and [`Engine::build_image`].
+//!
+//! BuildKit is used through `POST /build?version=2` with the context as the request's tar body, not
+//! through a BuildKit session (which needs gRPC over the `/session` upgrade). What the tar body
+//! cannot do is written down in [`Builder::BuildKit`].
 
+pub mod bases;
+pub mod buildkit;
 pub mod context;
 pub mod ignore;
+pub mod request;
+pub mod transport;
 
-use crate::{Engine, EngineError, Result};
-use bollard::query_parameters::BuildImageOptionsBuilder;
-use futures_util::StreamExt;
 use std::collections::HashMap;
 
-/// One image build with the classic builder (`POST /build`, no BuildKit session).
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::{Engine, EngineError, Result};
+
+/// Which of the daemon's builders runs a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Builder {
+    /// The classic builder (`version=1`): `Step N/M : …` output; the daemon applies
+    /// `.dockerignore` to what it was sent and drops the Dockerfile and the ignore file from the
+    /// build when the rules exclude them. Carries every attribute of [`BuildRequest`].
+    #[default]
+    Classic,
+    /// BuildKit (`version=2`), output as `--progress=plain` prints it. With a tar body the daemon
+    /// applies no ignore rules itself, so berth sends exactly what the rules keep, which for
+    /// BuildKit is read from `<Dockerfile>.dockerignore` first ([`Builder::ignore_files`]).
+    /// Without a session BuildKit cannot answer a registry's auth challenge, so berth pulls the
+    /// base images the daemon lacks first ([`bases`]; all of them with `pull`). What Docker
+    /// 20.10's BuildKit does not do through this API: `network` other than `host`, `none` or
+    /// `default` (the daemon refuses it), `shm_size`, `ulimits` and `isolation` (ignored), and a
+    /// Dockerfile that the ignore rules exclude is still in the context (the daemon reads it from
+    /// there; likewise the generated name of an inline Dockerfile).
+    BuildKit,
+}
+
+impl Builder {
+    /// The builder the docker CLI (and Compose) would use: `DOCKER_BUILDKIT` when set and not
+    /// empty (a Go `strconv.ParseBool` value), else the daemon's `Builder-Version` ping header
+    /// (`2` is BuildKit, `1` classic), else BuildKit unless the daemon runs Windows containers.
+    ///
+    /// # Errors
+    /// A `DOCKER_BUILDKIT` value that is not a boolean, worded as the CLI's.
+    pub fn choose(
+        docker_buildkit: Option<&str>,
+        builder_version: Option<&str>,
+        os_type: Option<&str>,
+    ) -> Result<Self> {
+        if let Some(value) = docker_buildkit.filter(|value| !value.is_empty()) {
+            return match parse_bool(value) {
+                Some(true) => Ok(Self::BuildKit),
+                Some(false) => Ok(Self::Classic),
+                None => Err(EngineError::Config(format!(
+                    "DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing {value:?}: invalid syntax"
+                ))),
+            };
+        }
+        match builder_version {
+            Some("2") => return Ok(Self::BuildKit),
+            Some("1") => return Ok(Self::Classic),
+            _ => {}
+        }
+        Ok(if os_type == Some("windows") {
+            Self::Classic
+        } else {
+            Self::BuildKit
+        })
+    }
+
+    /// The ignore files this builder reads (set it as the context's
+    /// [`context::ContextSpec::ignore_files`]).
+    #[must_use]
+    pub fn ignore_files(self) -> ignore::IgnoreFiles {
+        match self {
+            Self::Classic => ignore::IgnoreFiles::Classic,
+            Self::BuildKit => ignore::IgnoreFiles::DockerfileFirst,
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A resource limit for RUN steps (`--ulimit name=soft:hard`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ulimit {
+    /// `nofile`, `nproc`, …
+    pub name: String,
+    /// Soft limit.
+    pub soft: i64,
+    /// Hard limit.
+    pub hard: i64,
+}
+
+/// One image build (`POST /build`, the context as the request's body).
 #[derive(Debug, Clone)]
 pub struct BuildRequest {
     /// What is sent as the context.
     pub context: context::ContextSpec,
-    /// Names given to the image; the first is set by the build, the others by tagging after it.
+    /// Names given to the image, all by the build itself.
     pub tags: Vec<String>,
     /// `--build-arg` values, already resolved (an ARG given without value takes the environment's
     /// value in the front end, or is left out).
@@ -25,7 +122,7 @@ pub struct BuildRequest {
     pub target: Option<String>,
     /// Network for RUN steps.
     pub network: Option<String>,
-    /// `host:ip` entries for RUN steps (at most one for now: see [`Engine::build_image`]).
+    /// `host:ip` entries for RUN steps' `/etc/hosts`.
     pub extra_hosts: Vec<String>,
     /// /dev/shm size for RUN steps, in bytes.
     pub shm_size: Option<i32>,
@@ -37,127 +134,360 @@ pub struct BuildRequest {
     pub pull: bool,
     /// Target platform.
     pub platform: Option<String>,
+    /// Which builder runs the build ([`Engine::default_builder`] chooses as the docker CLI does).
+    pub builder: Builder,
+    /// Resource limits for RUN steps.
+    pub ulimits: Vec<Ulimit>,
+    /// Isolation technology for RUN steps (`process`, `hyperv`: Windows daemons).
+    pub isolation: Option<String>,
+}
+
+impl BuildRequest {
+    /// A build of `context` with no tags and every option at its default (classic builder).
+    #[must_use]
+    pub fn new(context: context::ContextSpec) -> Self {
+        Self {
+            context,
+            tags: Vec::new(),
+            args: HashMap::new(),
+            labels: HashMap::new(),
+            target: None,
+            network: None,
+            extra_hosts: Vec::new(),
+            shm_size: None,
+            cache_from: Vec::new(),
+            no_cache: false,
+            pull: false,
+            platform: None,
+            builder: Builder::Classic,
+            ulimits: Vec::new(),
+            isolation: None,
+        }
+    }
 }
 
 impl Engine {
-    /// Builds an image from a context streamed while it is read, calling `on_output` with each
-    /// piece of the daemon's output (step lines, RUN output) as it arrives. Returns the image id.
+    /// The builder the docker CLI would use with this daemon ([`Builder::choose`] with
+    /// `DOCKER_BUILDKIT` and the daemon's ping headers).
     ///
     /// # Errors
-    /// An unusable context or more than one extra host ([`EngineError::Config`]), a failed step or a rejected request
-    /// ([`EngineError::Daemon`] with the daemon's message), or transport errors.
+    /// A bad `DOCKER_BUILDKIT` value, an unreachable daemon.
+    pub async fn default_builder(&self) -> Result<Builder> {
+        let docker_buildkit = std::env::var("DOCKER_BUILDKIT").ok();
+        if let Some(value) = docker_buildkit.as_deref().filter(|value| !value.is_empty()) {
+            return Builder::choose(Some(value), None, None);
+        }
+        let response =
+            transport::send(&self.endpoint, "GET", "/_ping", &[], transport::empty()).await?;
+        let header = |name: &str| {
+            response
+                .response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (builder_version, os_type) = (header("Builder-Version"), header("OSType"));
+        if !response.response.status().is_success() {
+            return Err(transport::error_of(response).await);
+        }
+        Builder::choose(None, builder_version.as_deref(), os_type.as_deref())
+    }
+
+    /// Builds an image from a context streamed while it is read, calling `on_output` with each
+    /// piece of the daemon's output as it arrives: the classic builder's text (`Step 1/3 : …`,
+    /// RUN output) as the daemon sends it, BuildKit's progress as `--progress=plain` lines, each
+    /// ending in a newline. Returns the image id.
+    ///
+    /// # Errors
+    /// An unusable context or registry configuration ([`EngineError::Config`]); a failed step or
+    /// a rejected request ([`EngineError::Daemon`] with the daemon's message; a failed RUN has
+    /// its exit code as `status`); transport errors.
     pub async fn build_image(
         &self,
         request: BuildRequest,
         mut on_output: impl FnMut(&str) + Send,
     ) -> Result<String> {
+        let mut request = request;
+        let builder = request.builder;
+        if builder == Builder::BuildKit {
+            self.pull_bases(&request, &mut on_output).await?;
+            // Pulled already: BuildKit's own pull could not authenticate.
+            request.pull = false;
+        }
         let spec = request.context.clone();
-        let prepared = tokio::task::spawn_blocking(move || context::Context::prepare(spec))
-            .await
-            .map_err(|error| EngineError::Config(error.to_string()))?
-            .map_err(|error| EngineError::Config(error.to_string()))?;
-        let mut options = BuildImageOptionsBuilder::default()
-            .dockerfile(&prepared.dockerfile)
-            .rm(true)
-            // A failed step's container is removed too (Compose leaves it behind), so a failed
-            // build leaves no stopped container.
-            .forcerm(true)
-            .nocache(request.no_cache)
-            .buildargs(&request.args)
-            .labels(&request.labels);
-        if let Some(tag) = request.tags.first() {
-            options = options.t(tag);
+        let prepared =
+            tokio::task::spawn_blocking(move || context::Context::prepare_for(spec, builder))
+                .await
+                .map_err(|error| EngineError::Config(error.to_string()))?
+                .map_err(|error| EngineError::Config(error.to_string()))?;
+        let registry_config = tokio::task::spawn_blocking(|| {
+            request::registry_config(&crate::connect::docker_config_dir())
+        })
+        .await
+        .map_err(|error| EngineError::Config(error.to_string()))??;
+        // Unversioned, as the exec upgrade is: the daemon answers with its own API version.
+        let path = format!("/build?{}", request::query(&request, &prepared.dockerfile));
+        let response = transport::send(
+            &self.endpoint,
+            "POST",
+            &path,
+            &[
+                ("Content-Type", "application/x-tar"),
+                ("X-Registry-Config", &registry_config),
+            ],
+            transport::streamed(prepared.stream()),
+        )
+        .await?;
+        if !response.response.status().is_success() {
+            return Err(transport::error_of(response).await);
         }
-        if let Some(target) = &request.target {
-            options = options.target(target);
-        }
-        if let Some(network) = &request.network {
-            options = options.networkmode(network);
-        }
-        match request.extra_hosts.as_slice() {
-            [] => {}
-            [host] => options = options.extrahosts(host),
-            // The daemon reads repeated `extrahosts` parameters, which bollard's query cannot
-            // carry: better refused than sent as one wrong entry.
-            _ => {
-                return Err(EngineError::Config(
-                    "building with more than one extra_hosts entry is not supported yet".into(),
-                ));
-            }
-        }
-        if let Some(size) = request.shm_size {
-            options = options.shmsize(size);
-        }
-        if !request.cache_from.is_empty() {
-            options = options.cachefrom(&request.cache_from);
-        }
-        if request.pull {
-            options = options.pull("1");
-        }
-        if let Some(platform) = &request.platform {
-            options = options.platform(platform);
-        }
-        let body = bollard::body_try_stream(prepared.stream());
-        let mut output = self.docker.build_image(options.build(), None, Some(body));
+        let mut lines = Box::pin(transport::lines(response));
+        let mut printer = buildkit::PlainPrinter::new();
         let mut image_id = String::new();
-        while let Some(item) = output.next().await {
-            let info = match item {
-                Ok(info) => info,
-                // bollard turns the daemon's errorDetail into this, dropping its code: the code
-                // of a failed RUN is the one its message names.
-                Err(bollard::errors::Error::DockerStreamError { error }) => {
-                    return Err(EngineError::Daemon {
-                        status: step_code(&error),
-                        message: error,
-                    });
+        while let Some(line) = lines.next().await {
+            let line = line?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let message: Value = serde_json::from_slice(&line).map_err(|error| {
+                EngineError::Transport(bollard::errors::Error::IOError {
+                    err: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{error}: {}", String::from_utf8_lossy(&line)),
+                    ),
+                })
+            })?;
+            match handle_message(&message, &mut printer)? {
+                // BuildKit's own `naming to … done` line has said it already.
+                Some(Output::Text(text))
+                    if builder == Builder::BuildKit && text.starts_with("Successfully tagged ") => {
                 }
-                Err(error) => return Err(error.into()),
-            };
-            if let Some(detail) = info.error_detail {
-                let message = detail.message.unwrap_or_default();
-                return Err(EngineError::Daemon {
-                    status: u16::try_from(detail.code.unwrap_or(1)).unwrap_or(1),
-                    message,
-                });
-            }
-            if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
-                on_output(text);
-            }
-            if let Some(id) = info.aux.and_then(|image| image.id) {
-                image_id = id;
+                Some(Output::Text(text)) => on_output(&text),
+                Some(Output::ImageId(id)) => image_id = id,
+                None => {}
             }
         }
-        for tag in request.tags.iter().skip(1) {
-            let (repo, tag) = split_tag(tag);
-            self.docker
-                .tag_image(
-                    &image_id,
-                    Some(
-                        bollard::query_parameters::TagImageOptionsBuilder::default()
-                            .repo(repo)
-                            .tag(tag)
-                            .build(),
-                    ),
-                )
-                .await?;
+        if image_id.is_empty() {
+            return Err(EngineError::Daemon {
+                status: 500,
+                message: "the build finished without an image id".to_owned(),
+            });
         }
         Ok(image_id)
     }
 }
 
-/// The exit code in "The command '…' returned a non-zero code: N", else 1 (as Compose maps a
-/// missing code).
+impl Engine {
+    /// Pulls, with the CLI's credentials, the images a BuildKit build reads that the daemon does
+    /// not have (all of them with `pull`), since BuildKit without a session cannot authenticate
+    /// to a registry ([`bases`]).
+    async fn pull_bases(
+        &self,
+        request: &BuildRequest,
+        on_output: &mut (impl FnMut(&str) + Send),
+    ) -> Result<()> {
+        let spec = &request.context;
+        let dockerfile = match &spec.inline {
+            Some(text) => text.clone(),
+            None => {
+                let path = spec.dir.join(&spec.dockerfile);
+                tokio::fs::read_to_string(&path).await.map_err(|error| {
+                    EngineError::Config(format!(
+                        "failed to read dockerfile {}: {error}",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        let version = self.version().await?;
+        let daemon_platform = format!(
+            "{}/{}",
+            version.os.as_deref().unwrap_or("linux"),
+            version.arch.as_deref().unwrap_or("amd64")
+        );
+        let images = bases::base_images(
+            &dockerfile,
+            &request.args,
+            request.target.as_deref(),
+            request.platform.as_deref().unwrap_or(&daemon_platform),
+            &daemon_platform,
+        );
+        for image in images {
+            if !request.pull && self.find_image(&image.reference).await?.is_some() {
+                continue;
+            }
+            let platform = image
+                .platform
+                .as_deref()
+                .or(request.platform.as_deref())
+                .unwrap_or_default();
+            on_output(&format!("#0 pulling {}\n", image.reference));
+            self.pull_image(&image.reference, platform, &|_| {}).await?;
+            on_output(&format!("#0 pulling {} done\n\n", image.reference));
+        }
+        Ok(())
+    }
+}
+
+/// What one line of the daemon's build output gives.
+#[derive(Debug, PartialEq, Eq)]
+enum Output {
+    /// Text to show.
+    Text(String),
+    /// The built image.
+    ImageId(String),
+}
+
+/// One JSON message of `/build`'s answer: text (classic `stream`/`status`, BuildKit traces turned
+/// into plain lines), the image id (classic `aux.ID`, BuildKit `moby.image.id`), or the build's
+/// error (`errorDetail`).
+fn handle_message(message: &Value, printer: &mut buildkit::PlainPrinter) -> Result<Option<Output>> {
+    if let Some(detail) = message.get("errorDetail") {
+        let text = detail
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| message.get("error").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned();
+        let code = detail
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|code| u16::try_from(code).ok())
+            .filter(|&code| code != 0);
+        return Err(EngineError::Daemon {
+            status: code.unwrap_or_else(|| step_code(&text)),
+            message: text,
+        });
+    }
+    let aux = message.get("aux");
+    match message.get("id").and_then(Value::as_str) {
+        Some("moby.buildkit.trace") => {
+            let encoded = aux.and_then(Value::as_str).unwrap_or_default();
+            let update = buildkit::decode_trace(encoded).map_err(|error| {
+                EngineError::Transport(bollard::errors::Error::IOError {
+                    err: std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+                })
+            })?;
+            let text = printer.lines(&update);
+            return Ok((!text.is_empty()).then_some(Output::Text(text)));
+        }
+        Some("moby.image.id") => {}
+        _ => {
+            if let Some(text) = message
+                .get("stream")
+                .or_else(|| message.get("status"))
+                .and_then(Value::as_str)
+            {
+                return Ok(Some(Output::Text(text.to_owned())));
+            }
+        }
+    }
+    Ok(aux
+        .and_then(|aux| aux.get("ID"))
+        .and_then(Value::as_str)
+        .map(|id| Output::ImageId(id.to_owned())))
+}
+
+/// The exit code a failed RUN's message names: the classic builder's "The command '…' returned
+/// a non-zero code: N", BuildKit's "…: exit code: N" (20.10's "executor failed running […]: exit
+/// code: N", later "process "…" did not complete successfully: exit code: N"); else 1, as Compose
+/// maps a missing code.
 fn step_code(message: &str) -> u16 {
-    message
-        .rsplit_once("returned a non-zero code: ")
-        .and_then(|(_, code)| code.trim().parse().ok())
+    ["returned a non-zero code: ", "exit code: "]
+        .iter()
+        .find_map(|marker| {
+            let (_, code) = message.rsplit_once(marker)?;
+            code.trim().parse().ok()
+        })
         .unwrap_or(1)
 }
 
-/// `repo[:tag]` split at a tag colon (not a registry port's).
-fn split_tag(reference: &str) -> (&str, &str) {
-    match reference.rfind(':') {
-        Some(i) if !reference[i..].contains('/') => (&reference[..i], &reference[i + 1..]),
-        _ => (reference, "latest"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_is_chosen_as_the_docker_cli_does() {
+        use Builder::{BuildKit, Classic};
+        let choose = |env, version, os| Builder::choose(env, version, os).unwrap();
+        assert_eq!(choose(None, None, Some("linux")), BuildKit);
+        assert_eq!(choose(None, None, None), BuildKit);
+        assert_eq!(choose(None, None, Some("windows")), Classic);
+        assert_eq!(choose(Some(""), None, Some("windows")), Classic);
+        assert_eq!(choose(None, Some("1"), Some("linux")), Classic);
+        assert_eq!(choose(None, Some("2"), Some("windows")), BuildKit);
+        for yes in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(choose(Some(yes), Some("1"), None), BuildKit, "{yes}");
+        }
+        for no in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(choose(Some(no), Some("2"), None), Classic, "{no}");
+        }
+        let error = Builder::choose(Some("yes"), None, None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing \"yes\": invalid syntax"
+        );
+    }
+
+    #[test]
+    fn failed_steps_give_their_exit_code() {
+        assert_eq!(
+            step_code("The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
+            3
+        );
+        assert_eq!(
+            step_code("executor failed running [/bin/sh -c exit 4]: exit code: 4"),
+            4
+        );
+        assert_eq!(
+            step_code("process \"/bin/sh -c exit 5\" did not complete successfully: exit code: 5"),
+            5
+        );
+        assert_eq!(step_code("failed to read dockerfile"), 1);
+    }
+
+    #[test]
+    fn captured_answers_give_text_image_id_and_errors() {
+        let run = |captured: &str| {
+            let mut printer = buildkit::PlainPrinter::new();
+            let mut outputs = Vec::new();
+            for line in captured.lines() {
+                let message: Value = serde_json::from_str(line).unwrap();
+                match handle_message(&message, &mut printer) {
+                    Ok(Some(output)) => outputs.push(Ok(output)),
+                    Ok(None) => {}
+                    Err(error) => outputs.push(Err(error)),
+                }
+            }
+            outputs
+        };
+        let outputs = run(include_str!("testdata/trace-run.jsonl"));
+        assert!(outputs.iter().any(|output| matches!(
+            output,
+            Ok(Output::ImageId(id)) if id == "sha256:7356cd5e2bb56b8c011d62519da47dc3aef2620bf46816862d43ba813ec33673"
+        )));
+        let outputs = run(include_str!("testdata/trace-failed-run.jsonl"));
+        let Some(Err(EngineError::Daemon { status, message })) = outputs.last() else {
+            panic!("{outputs:?}");
+        };
+        assert_eq!(*status, 3);
+        assert_eq!(
+            message,
+            "executor failed running [/bin/sh -c echo about to fail && exit 3]: exit code: 3"
+        );
+        let classic = run(concat!(
+            r#"{"stream":"Step 1/2 : FROM x\n"}"#,
+            "\n",
+            r#"{"aux":{"ID":"sha256:abc"}}"#,
+            "\n",
+            r#"{"errorDetail":{"code":2,"message":"boom"},"error":"boom"}"#
+        ));
+        assert!(matches!(&classic[0], Ok(Output::Text(text)) if text == "Step 1/2 : FROM x\n"));
+        assert!(matches!(&classic[1], Ok(Output::ImageId(id)) if id == "sha256:abc"));
+        assert!(matches!(
+            &classic[2],
+            Err(EngineError::Daemon { status: 2, message }) if message == "boom"
+        ));
     }
 }
