@@ -650,3 +650,31 @@ fn a_large_file_arrives_intact() {
         "big.bin did not arrive intact"
     );
 }
+
+#[test]
+fn watch_shows_the_watched_services_output_from_their_first_line() {
+    let project = TestProject::new(
+        "watch-output",
+        "services:\n  web:\n    image: ${IMAGE}\n    command: [\"sh\", \"-c\", \"echo first-line; exec sleep 3600\"]\n    init: true\n    develop:\n      watch:\n        - path: ./src\n          action: sync+restart\n          target: /app\n",
+    );
+    std::fs::create_dir_all(project.dir.join("src")).expect("src");
+    let watching = Watching::start(&project, &[]);
+    assert!(
+        eventually(ARRIVAL, || watching
+            .output()
+            .contains("web-1  | first-line")),
+        "{}",
+        watching.output()
+    );
+    // After a restart the new run's output is followed too.
+    write(&project.dir.join("src"), "a", "a");
+    assert!(
+        eventually(ARRIVAL, || watching
+            .output()
+            .matches("web-1  | first-line")
+            .count()
+            == 2),
+        "{}",
+        watching.output()
+    );
+}

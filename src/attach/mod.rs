@@ -114,6 +114,9 @@ pub struct AttachOptions {
     /// Keep following the services after every container has exited (watch mode: a rebuild
     /// replaces a service's only container); [`MonitorEvent::AllExited`] never comes then.
     pub keep_following: bool,
+    /// Replay the project's events from this moment rather than from the call (watch mode: the
+    /// containers `up -d` started just before are followed from their first line).
+    pub since: Option<Timestamp>,
     /// Where the output goes.
     pub output: Output,
 }
@@ -218,7 +221,7 @@ pub async fn attach(
     options: AttachOptions,
 ) -> anyhow::Result<Monitor> {
     // Events are replayed from here on, so the starts that follow this call cannot be missed.
-    let since = Timestamp::now();
+    let now = Timestamp::now();
     let AttachOptions {
         style,
         error_color,
@@ -226,8 +229,10 @@ pub async fn attach(
         exit_code_from,
         services,
         keep_following,
+        since,
         output,
     } = options;
+    let since = since.unwrap_or(now);
     let shared = Arc::new(Shared {
         printer: Mutex::new(Printer::new(output.stdout, output.stderr, style)),
         exit_code: Mutex::new(None),

@@ -43,6 +43,9 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
             bail!("no such service: {service}");
         }
     }
+    // The watched services' output is shown from this moment: what `up` below starts is
+    // followed from its first line.
+    let since = berth_engine::logs::Timestamp::now();
     if !args.no_up {
         // Compose gives services with both `build` and `develop` the pull policy `build`: their
         // images are built before `up`, so that watching starts from the files as they are.
@@ -93,7 +96,14 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
             &loaded.working_dir,
             &options,
         )?;
-        let monitor = follow_output(&session, cli, &loaded.project.name, &watch.services()).await?;
+        let monitor = follow_output(
+            &session,
+            cli,
+            &loaded.project.name,
+            &watch.services(),
+            since,
+        )
+        .await?;
         let rebuilder = ServiceRebuilder {
             session: &session,
             loaded,
@@ -164,8 +174,9 @@ pub async fn alongside(
     }
 }
 
-/// Shows the output of the watched services' containers as `up` shows it, following those that
-/// are recreated or start later.
+/// Shows the output of the watched services' containers as `up` shows it: those started since
+/// `since` from their first line, those that ran before from now on, and those recreated or
+/// started later.
 ///
 /// # Errors
 /// A container that cannot be attached to.
@@ -174,20 +185,33 @@ pub async fn follow_output(
     cli: &Cli,
     project: &str,
     services: &[String],
+    since: berth_engine::logs::Timestamp,
 ) -> anyhow::Result<crate::attach::Monitor> {
     let observed = crate::converge::observed::Observed::collect(&session.engine, project).await?;
-    let containers: Vec<(String, String)> = observed
-        .containers
-        .iter()
-        .filter(|container| {
-            !container.is_one_off()
-                && container.is_running()
-                && services
-                    .iter()
-                    .any(|service| service == container.service())
-        })
-        .map(|container| (container.id().to_owned(), container.service().to_owned()))
-        .collect();
+    // Containers that started before `since` are attached to; the others are found in the
+    // replayed start events and followed through their logs.
+    let mut containers: Vec<(String, String)> = Vec::new();
+    for container in &observed.containers {
+        if container.is_one_off()
+            || !container.is_running()
+            || !services
+                .iter()
+                .any(|service| service == container.service())
+        {
+            continue;
+        }
+        let started = session
+            .engine
+            .inspect_container(container.id())
+            .await
+            .ok()
+            .and_then(|inspect| inspect.state)
+            .and_then(|state| state.started_at)
+            .and_then(|text| berth_engine::logs::Timestamp::parse(&text));
+        if started.is_none_or(|started| started < since) {
+            containers.push((container.id().to_owned(), container.service().to_owned()));
+        }
+    }
     let options = AttachOptions {
         style: Style::resolve(
             &cli.ansi,
@@ -200,6 +224,7 @@ pub async fn follow_output(
         error_color: AttachOptions::error_color(no_color_env()),
         services: services.to_vec(),
         keep_following: true,
+        since: Some(since),
         ..AttachOptions::default()
     };
     attach(&session.engine, project, containers, options).await
