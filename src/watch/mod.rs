@@ -16,7 +16,12 @@
 //! appears later (recreated by `up`, a rebuild, a scale-up) is brought up to date from it as
 //! soon as the daemon reports it created or started; stopped containers are synced through the
 //! archive endpoint like running ones, so what changed while they were stopped is there when
-//! they start. `initial_sync` seeds the journal with the files newer than the service's image.
+//! they start. `initial_sync` seeds the journal with the files newer than the service's image
+//! (for `sync+exec` triggers too, which Compose 2.40.3 skips).
+//!
+//! Messages are Compose's (`Watch enabled`, `Syncing service "web" after 2 changes were
+//! detected`, `Rebuilding service(s) ["web"] after changes were detected...`), on standard
+//! output after `⦿`, beside the services' output.
 
 pub mod rebuild;
 pub mod rules;
