@@ -553,6 +553,7 @@ fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
     arrives(&container("app"), "/version", "1");
     let id = |service: &str| docker(&["inspect", "-f", "{{.Id}}", &container(service)]);
     let (db, app, client) = (id("db"), id("app"), id("client"));
+    let old_image = docker(&["inspect", "-f", "{{.Image}}", &container("app")]);
 
     write(&project.dir, "app/version", "2");
     arrives(&container("app"), "/version", "2");
@@ -674,6 +675,27 @@ fn watch_shows_the_watched_services_output_from_their_first_line() {
             .matches("web-1  | first-line")
             .count()
             == 2),
+        "{}",
+        watching.output()
+    );
+}
+
+#[test]
+fn watch_no_up_watches_a_project_that_already_runs() {
+    let project = sync_project("watch-no-up", "");
+    project.berth_ok(&["up", "-d"]);
+    let web = format!("{}-web-1", project.name);
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &web]);
+    let watching = Watching::start(&project, &["--no-up"]);
+    write(&project.dir.join("src"), "a.txt", "no-up");
+    arrives(&web, "/app/a.txt", "no-up");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &web]),
+        started,
+        "--no-up must leave the containers alone"
+    );
+    assert!(
+        !watching.output().contains("Creating"),
         "{}",
         watching.output()
     );
