@@ -548,7 +548,7 @@ fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
         ),
     );
     write(&project.dir, "app/version", "1");
-    let _watching = Watching::start(&project, &[]);
+    let watching = Watching::start(&project, &[]);
     let container = |service: &str| format!("{}-{service}-1", project.name);
     arrives(&container("app"), "/version", "1");
     let id = |service: &str| docker(&["inspect", "-f", "{{.Id}}", &container(service)]);
@@ -587,6 +587,20 @@ fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
     assert_eq!(
         sidecar_mode.trim(),
         format!("container:{}", id("app").trim())
+    );
+    // `--prune` (the default): the replaced image is gone once nothing uses it.
+    assert!(
+        eventually(ARRIVAL, || docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Id}}",
+            old_image.trim()
+        ])
+        .trim()
+        .is_empty()),
+        "the replaced image {old_image} was not pruned:\n{}",
+        watching.output()
     );
 }
 
