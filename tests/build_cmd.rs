@@ -364,3 +364,54 @@ fn services_sharing_an_image_build_it_once() {
     assert!(stderr.contains(" Service three  Built"), "{stderr}");
     assert!(!stderr.contains("Service one"), "{stderr}");
 }
+
+#[test]
+fn build_secrets_reach_buildkit_builds_as_composes_do() {
+    let project = TestProject::new(
+        "buildsecret",
+        "services:\n  app:\n    build:\n      context: .\n      secrets:\n        - token\n        - source: key\n          target: renamed\nsecrets:\n  token:\n    environment: TOKEN\n  key:\n    file: ./key.txt\n",
+    );
+    let image = "berthtest-buildsecret-app";
+    let _images = Images(vec![image.into()]);
+    std::fs::write(project.dir.join("key.txt"), "from-a-file\n").unwrap();
+    std::fs::write(project.dir.join(".env"), "TOKEN=from-the-environment\n").unwrap();
+    // Each tool writes what it was given; the secrets themselves stay out of the layers.
+    std::fs::write(
+        project.dir.join("Dockerfile"),
+        format!(
+            "FROM {IMAGE}\nRUN --mount=type=secret,id=token --mount=type=secret,id=renamed cat /run/secrets/token /run/secrets/renamed | md5sum > /sums\n"
+        ),
+    )
+    .unwrap();
+    // Compose's embedded buildx reads an `environment` secret from its own process environment
+    // only (its bake path, like berth, from the project's, `.env` included): give it both.
+    let compose = project.compose_env(
+        &[("DOCKER_BUILDKIT", "1"), ("TOKEN", "from-the-environment")],
+        &["build"],
+    );
+    assert!(compose.status.success(), "{}", text(&compose));
+    let expected = file_in(image, "/sums");
+    docker(&["rmi", "-f", image]);
+    let built = project.berth_env(&[("DOCKER_BUILDKIT", "1")], &["build", "--no-cache"]);
+    assert!(built.status.success(), "{}", text(&built));
+    assert_eq!(file_in(image, "/sums"), expected);
+    let digest = docker(&[
+        "run",
+        "--rm",
+        IMAGE,
+        "sh",
+        "-c",
+        "printf 'from-the-environmentfrom-a-file\\n' | md5sum",
+    ]);
+    assert_eq!(expected, digest);
+    // The classic builder cannot: Compose's words.
+    let classic = project.berth_env(&[("DOCKER_BUILDKIT", "0")], &["build"]);
+    assert!(!classic.status.success());
+    assert!(
+        text(&classic).contains(
+            "the classic builder doesn't support secrets, set DOCKER_BUILDKIT=1 to use BuildKit"
+        ),
+        "{}",
+        text(&classic)
+    );
+}

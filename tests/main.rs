@@ -6,6 +6,7 @@ mod attach;
 mod attached;
 mod build;
 mod build_cmd;
+mod build_faults;
 mod conformance;
 mod cp;
 mod engine_spec;

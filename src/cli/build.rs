@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, bail};
 use berth_engine::build::context::ContextSpec;
+use berth_engine::build::session::{Secret, SecretSource, SessionConfig, SshSource};
 use berth_engine::build::{BuildRequest, Builder, Ulimit};
 use berth_engine::{Event, EventStatus, Reporter as _};
 use clap::Args;
@@ -54,6 +55,10 @@ pub struct BuildArgs {
     /// Print equivalent bake file.
     #[arg(long)]
     pub print: bool,
+    /// Set SSH authentications used when building service images. (use 'default' for using
+    /// your default SSH Agent)
+    #[arg(long, num_args = 0..=1, default_missing_value = "default", value_name = "ID[=PATH]")]
+    pub ssh: Option<String>,
     /// Set memory limit for the build container. Not supported by BuildKit.
     #[arg(short = 'm', long, value_name = "BYTES")]
     pub memory: Option<String>,
@@ -86,6 +91,8 @@ pub struct BuildOptions {
     pub memory: Option<i64>,
     /// Most builds at once (`--parallel`); `None` for no limit.
     pub parallel: Option<usize>,
+    /// `--ssh`: SSH agents or keys for every build, added to each service's `build.ssh`.
+    pub ssh: Vec<crate::model::SshKey>,
 }
 
 /// Runs `berth build`.
@@ -113,6 +120,13 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
         parallel: usize::try_from(cli.parallel)
             .ok()
             .filter(|limit| *limit > 0),
+        ssh: args
+            .ssh
+            .as_deref()
+            .map(parse_ssh)
+            .transpose()?
+            .into_iter()
+            .collect(),
     };
     if args.print {
         // Compose keeps the named services and their dependencies as targets; the default group
@@ -261,11 +275,31 @@ pub async fn build_services(
             let name = &names[0];
             let service = &project.services[name.as_str()];
             let resource = format!("Service {name}");
-            let request = match build_request(loaded, service, options, builder) {
+            let mut request = match build_request(loaded, service, options, builder) {
                 Ok(request) => request,
                 Err(error) => return (names, Err((format!("{error:#}"), 1))),
             };
             let _permit = limit.acquire().await;
+            // BuildKit builds get a session: secrets, SSH agents, registry credentials.
+            let build_session = if builder == Builder::BuildKit {
+                let started = match session_config(loaded, service, options) {
+                    Ok(config) => session
+                        .engine
+                        .start_build_session(&config)
+                        .await
+                        .map_err(|error| anyhow::anyhow!("starting a BuildKit session: {error}")),
+                    Err(error) => Err(error),
+                };
+                match started {
+                    Ok(started) => {
+                        request.session = Some(started.id().to_owned());
+                        Some(started)
+                    }
+                    Err(error) => return (names, Err((format!("{error:#}"), 1))),
+                }
+            } else {
+                None
+            };
             if !options.quiet {
                 session.progress.event(Event {
                     resource: resource.clone(),
@@ -279,6 +313,9 @@ pub async fn build_services(
                 .checked(session.engine.build_image(request, |text| lines.push(text)))
                 .await;
             lines.flush();
+            if let Some(build_session) = build_session {
+                build_session.close().await;
+            }
             match built {
                 Ok(id) => {
                     if !options.quiet {
@@ -349,7 +386,7 @@ pub fn build_request(
         .build
         .as_ref()
         .with_context(|| format!("service {name:?} has no build section"))?;
-    refuse_unsupported(name, build)?;
+    refuse_unsupported(name, build, options, builder)?;
     let context_dir = context_dir(loaded, build);
     if is_remote(&build.context) {
         bail!(
@@ -428,14 +465,33 @@ pub fn build_request(
             })
             .collect(),
         isolation: non_empty(&build.isolation),
+        session: None,
     })
 }
 
 /// Clear refusals of what `/build` cannot carry without a BuildKit session.
-fn refuse_unsupported(name: &str, build: &BuildConfig) -> anyhow::Result<()> {
-    let session_only = [
-        ("secrets", !build.secrets.is_empty()),
-        ("ssh", !build.ssh.0.is_empty()),
+fn refuse_unsupported(
+    name: &str,
+    build: &BuildConfig,
+    options: &BuildOptions,
+    builder: Builder,
+) -> anyhow::Result<()> {
+    // Compose's words for what the classic builder cannot do.
+    if builder == Builder::Classic {
+        let buildkit_only = [
+            ("secrets", !build.secrets.is_empty()),
+            (
+                "SSH keys",
+                !build.ssh.0.is_empty() || !options.ssh.is_empty(),
+            ),
+        ];
+        if let Some((what, _)) = buildkit_only.iter().find(|(_, used)| *used) {
+            bail!(
+                "service {name:?}: the classic builder doesn't support {what}, set DOCKER_BUILDKIT=1 to use BuildKit"
+            );
+        }
+    }
+    let buildx_only = [
         (
             "additional_contexts",
             !build.additional_contexts.0.is_empty(),
@@ -443,9 +499,9 @@ fn refuse_unsupported(name: &str, build: &BuildConfig) -> anyhow::Result<()> {
         ("privileged", build.privileged),
         ("entitlements", !build.entitlements.is_empty()),
     ];
-    if let Some((field, _)) = session_only.iter().find(|(_, used)| *used) {
+    if let Some((field, _)) = buildx_only.iter().find(|(_, used)| *used) {
         bail!(
-            "service {name:?}: build.{field} needs a BuildKit session (buildx); berth builds through the Engine API's /build endpoint, which cannot carry it"
+            "service {name:?}: build.{field} needs buildx; berth builds through the Engine API's /build endpoint, which cannot carry it"
         );
     }
     if build.platforms.0.len() > 1 {
@@ -622,6 +678,92 @@ fn parse_memory(text: &str) -> anyhow::Result<i64> {
                 "invalid argument {text:?} for \"-m, --memory\" flag: invalid size: {text:?}"
             )
         })
+}
+
+/// `--ssh ID[=PATH]` as Compose reads it: only `default` may go without a path.
+fn parse_ssh(text: &str) -> anyhow::Result<crate::model::SshKey> {
+    let (id, path) = text.split_once('=').unwrap_or((text, ""));
+    if !text.contains('=') && id != "default" {
+        bail!("invalid ssh key {text:?}");
+    }
+    Ok(crate::model::SshKey {
+        id: id.to_owned(),
+        path: path.to_owned(),
+    })
+}
+
+/// The BuildKit session a build needs: its secrets, SSH agents and the CLI's registry
+/// credentials (so BuildKit can pull from registries that ask for them).
+///
+/// # Errors
+/// A secret that is neither a file nor an environment variable, or whose variable is not set.
+fn session_config(
+    loaded: &Loaded,
+    service: &ServiceConfig,
+    options: &BuildOptions,
+) -> anyhow::Result<SessionConfig> {
+    let name = &service.name;
+    let build = service.build.as_ref().expect("a building service");
+    let mut secrets = Vec::new();
+    for reference in &build.secrets {
+        let definition = loaded
+            .project
+            .secrets
+            .get(&reference.source)
+            .with_context(|| {
+                format!(
+                    "service {name:?}: build secret {:?} is not defined",
+                    reference.source
+                )
+            })?;
+        let id = if reference.target.is_empty() {
+            reference.source.clone()
+        } else {
+            reference.target.clone()
+        };
+        let source = if !definition.0.file.is_empty() {
+            SecretSource::File(loaded.working_dir.join(&definition.0.file))
+        } else if !definition.0.environment.is_empty() {
+            let value = loaded
+                .environment
+                .get(&definition.0.environment)
+                .with_context(|| {
+                    format!(
+                        "service {name:?}: build secret {:?} reads the environment variable {}, which is not set",
+                        reference.source, definition.0.environment
+                    )
+                })?;
+            SecretSource::Bytes(value.clone().into_bytes())
+        } else {
+            bail!(
+                "service {name:?}: build.secrets only supports environment or file-based secrets: {:?}",
+                reference.source
+            );
+        };
+        secrets.push(Secret { id, source });
+    }
+    let ssh = build
+        .ssh
+        .0
+        .iter()
+        .chain(&options.ssh)
+        .map(|key| SshSource {
+            id: key.id.clone(),
+            paths: if key.path.is_empty() {
+                Vec::new()
+            } else {
+                vec![loaded.working_dir.join(&key.path)]
+            },
+        })
+        .collect();
+    Ok(SessionConfig {
+        name: name.clone(),
+        shared_key: name.clone(),
+        secrets,
+        ssh,
+        auth: true,
+        docker_config: None,
+    })
 }
 
 /// `--print`: the bake file Compose would hand to buildx, as `docker compose build --print`
@@ -1076,30 +1218,67 @@ mod tests {
     fn what_the_build_endpoint_cannot_carry_is_refused_by_name() {
         let dir = context("refused");
         let cases = [
-            ("secrets: [s]", "build.secrets needs a BuildKit session"),
-            ("ssh: [default]", "build.ssh needs a BuildKit session"),
+            (
+                "secrets: [s]",
+                Builder::Classic,
+                "the classic builder doesn't support secrets, set DOCKER_BUILDKIT=1 to use BuildKit",
+            ),
+            (
+                "ssh: [default]",
+                Builder::Classic,
+                "the classic builder doesn't support SSH keys",
+            ),
             (
                 "privileged: true",
-                "build.privileged needs a BuildKit session",
+                Builder::BuildKit,
+                "build.privileged needs buildx",
             ),
             (
                 "platforms: [linux/amd64, linux/arm64]",
+                Builder::BuildKit,
                 "build.platforms lists 2 platforms",
             ),
         ];
-        for (line, expected) in cases {
+        for (line, builder, expected) in cases {
             let yaml = format!(
                 "services:\n  web:\n    build:\n      context: {}\n      {line}\nsecrets:\n  s:\n    file: ./s\n",
                 dir.display()
             );
-            let error =
-                request(&yaml, "", &BuildOptions::default(), Builder::BuildKit).unwrap_err();
+            let error = request(&yaml, "", &BuildOptions::default(), builder).unwrap_err();
             assert!(
                 error.to_string().starts_with("service \"web\": ")
                     && error.to_string().contains(expected),
                 "{line}: {error}"
             );
         }
+        // BuildKit carries secrets and SSH agents through its session.
+        let yaml = format!(
+            "services:\n  web:\n    build:\n      context: {}\n      secrets: [s, e]\n      ssh: [default]\nsecrets:\n  s:\n    file: ./s\n  e:\n    environment: TOKEN\n",
+            dir.display()
+        );
+        request(&yaml, "", &BuildOptions::default(), Builder::BuildKit).unwrap();
+        let loaded = load(&yaml, &[(".env", "TOKEN=t0k3n\n")]);
+        let config = session_config(
+            &loaded,
+            &loaded.project.services["web"],
+            &BuildOptions::default(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = config
+            .secrets
+            .iter()
+            .map(|secret| secret.id.as_str())
+            .collect();
+        assert_eq!(ids, ["s", "e"]);
+        assert!(
+            matches!(&config.secrets[1].source, SecretSource::Bytes(bytes) if bytes == b"t0k3n")
+        );
+        assert!(
+            matches!(&config.secrets[0].source, SecretSource::File(path) if path.ends_with("s"))
+        );
+        assert_eq!(config.ssh.len(), 1);
+        assert!(config.ssh[0].paths.is_empty());
+        assert!(config.auth);
     }
 
     #[test]

@@ -52,9 +52,16 @@ struct Response {
     writer: HijackWriter,
 }
 
-/// Sends `POST path` with a JSON `body` on a new connection and reads the response head; with
-/// `upgrade` the connection asks to become a raw stream.
-async fn post(endpoint: &Endpoint, path: &str, body: &str, upgrade: bool) -> Result<Response> {
+/// Sends `POST path` with a JSON `body` and `headers` on a new connection and reads the response
+/// head; with `upgrade` the connection asks to switch to that protocol (`tcp` for a raw stream,
+/// `h2c` for a BuildKit session).
+async fn post(
+    endpoint: &Endpoint,
+    path: &str,
+    body: &str,
+    upgrade: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<Response> {
     let host = endpoint.host.as_str();
     let unreachable = |error: io::Error| EngineError::Unreachable {
         host: host.to_owned(),
@@ -86,13 +93,16 @@ async fn post(endpoint: &Endpoint, path: &str, body: &str, upgrade: bool) -> Res
             reason: "unsupported address scheme (berth speaks unix:// and tcp://)".to_owned(),
         });
     };
-    let connection = if upgrade {
-        "Connection: Upgrade\r\nUpgrade: tcp"
-    } else {
-        "Connection: close"
+    let connection = match upgrade {
+        Some(protocol) => format!("Connection: Upgrade\r\nUpgrade: {protocol}"),
+        None => "Connection: close".to_owned(),
     };
+    let mut extra = String::new();
+    for (name, value) in headers {
+        extra.push_str(&format!("{name}: {value}\r\n"));
+    }
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: berth\r\nContent-Type: application/json\r\n{connection}\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: berth\r\nContent-Type: application/json\r\n{extra}{connection}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     writer
@@ -151,7 +161,19 @@ async fn error_of(mut response: Response) -> EngineError {
 
 /// Sends `POST path` with a JSON `body` and turns the connection into a raw stream.
 pub(crate) async fn hijack(endpoint: &Endpoint, path: &str, body: &str) -> Result<Hijacked> {
-    let response = post(endpoint, path, body, true).await?;
+    upgrade(endpoint, path, body, "tcp", &[]).await
+}
+
+/// Sends `POST path` with a JSON `body` and `headers`, asking the connection to switch to
+/// `protocol`, and returns the switched connection's two halves.
+pub(crate) async fn upgrade(
+    endpoint: &Endpoint,
+    path: &str,
+    body: &str,
+    protocol: &str,
+    headers: &[(&str, &str)],
+) -> Result<Hijacked> {
+    let response = post(endpoint, path, body, Some(protocol), headers).await?;
     if response.status == 101 || response.status == 200 {
         let output: HijackReader = if response.rest.is_empty() {
             response.reader
@@ -186,7 +208,7 @@ impl Pending {
 /// Sends `POST path` and returns once the daemon has answered the head, before its body: for
 /// waits that must be registered before something else happens.
 pub(crate) async fn post_pending(endpoint: &Endpoint, path: &str) -> Result<Pending> {
-    let response = post(endpoint, path, "", false).await?;
+    let response = post(endpoint, path, "", None, &[]).await?;
     if response.status == 200 {
         return Ok(Pending(response));
     }

@@ -16,6 +16,21 @@ const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the tar writer and the request body.
 const IN_FLIGHT: usize = 4;
 
+/// Why writing a context stopped, when it did: set by the writer thread.
+#[derive(Debug, Clone, Default)]
+pub struct WriteError(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl WriteError {
+    /// The writer's error, if it failed.
+    #[must_use]
+    pub fn get(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// What goes into a build context.
 #[derive(Debug, Clone)]
 pub struct ContextSpec {
@@ -93,20 +108,43 @@ impl Context {
     /// Starts writing the tar on a blocking thread and returns its bytes as a stream; dropping the
     /// stream stops the writer.
     pub fn stream(self) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        self.stream_reporting().0
+    }
+
+    /// [`Context::stream`], with the writer's error kept aside too: an error item aborts the
+    /// request, and the HTTP client then reports only that it could not send, so the caller
+    /// reads what went wrong (an unreadable file, named) from the slot.
+    pub fn stream_reporting(
+        self,
+    ) -> (
+        impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+        WriteError,
+    ) {
         let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
         let error_sender = sender.clone();
+        let slot = WriteError::default();
+        let kept = slot.clone();
         std::thread::spawn(move || {
             let writer = ChunkWriter {
                 buffer: BytesMut::with_capacity(CHUNK),
                 sender,
             };
             if let Err(error) = self.write(writer) {
+                // A closed receiver is the request ending first, not the context's fault.
+                if error.kind() != io::ErrorKind::BrokenPipe {
+                    *kept
+                        .0
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(error.to_string());
+                }
                 let _ = error_sender.blocking_send(Err(error));
             }
         });
-        futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|item| (item, receiver))
-        })
+        });
+        (stream, slot)
     }
 
     /// Writes the whole tar to `out` (the stream's body, or a file in tests).

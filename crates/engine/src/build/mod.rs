@@ -13,6 +13,7 @@ pub mod buildkit;
 pub mod context;
 pub mod ignore;
 pub mod request;
+pub mod session;
 pub mod transport;
 
 use std::collections::HashMap;
@@ -140,6 +141,9 @@ pub struct BuildRequest {
     pub ulimits: Vec<Ulimit>,
     /// Isolation technology for RUN steps (`process`, `hyperv`: Windows daemons).
     pub isolation: Option<String>,
+    /// The BuildKit session the build asks for secrets, SSH agents and registry credentials
+    /// ([`session::BuildSession::id`]); ignored by the classic builder.
+    pub session: Option<String>,
 }
 
 impl BuildRequest {
@@ -162,6 +166,7 @@ impl BuildRequest {
             builder: Builder::Classic,
             ulimits: Vec::new(),
             isolation: None,
+            session: None,
         }
     }
 }
@@ -227,7 +232,22 @@ impl Engine {
         .await
         .map_err(|error| EngineError::Config(error.to_string()))??;
         // Unversioned, as the exec upgrade is: the daemon answers with its own API version.
-        let path = format!("/build?{}", request::query(&request, &prepared.dockerfile));
+        let mut path = format!("/build?{}", request::query(&request, &prepared.dockerfile));
+        if let Some(session) = request.session.as_deref()
+            && builder == Builder::BuildKit
+        {
+            // Session ids are `[a-z0-9]`: nothing to escape.
+            path.push_str("&session=");
+            path.push_str(session);
+        }
+        let (body, context_error) = prepared.stream_reporting();
+        // A context that cannot be read aborts the request; its own words say why.
+        let context_failed = |error: EngineError| match context_error.get() {
+            Some(reason) => {
+                EngineError::Config(format!("unable to send the build context: {reason}"))
+            }
+            None => error,
+        };
         let response = transport::send(
             &self.endpoint,
             "POST",
@@ -236,17 +256,18 @@ impl Engine {
                 ("Content-Type", "application/x-tar"),
                 ("X-Registry-Config", &registry_config),
             ],
-            transport::streamed(prepared.stream()),
+            transport::streamed(body),
         )
-        .await?;
+        .await
+        .map_err(context_failed)?;
         if !response.response.status().is_success() {
-            return Err(transport::error_of(response).await);
+            return Err(context_failed(transport::error_of(response).await));
         }
         let mut lines = Box::pin(transport::lines(response));
         let mut printer = buildkit::PlainPrinter::new();
         let mut image_id = String::new();
         while let Some(line) = lines.next().await {
-            let line = line?;
+            let line = line.map_err(context_failed)?;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -258,7 +279,7 @@ impl Engine {
                     ),
                 })
             })?;
-            match handle_message(&message, &mut printer)? {
+            match handle_message(&message, &mut printer).map_err(context_failed)? {
                 // BuildKit's own `naming to … done` line has said it already.
                 Some(Output::Text(text))
                     if builder == Builder::BuildKit && text.starts_with("Successfully tagged ") => {
