@@ -14,3 +14,4 @@ pub mod loader;
 pub mod model;
 pub mod output;
 pub mod progress;
+pub mod watch;

@@ -19,3 +19,4 @@ mod logs;
 mod registry;
 mod spec;
 mod up;
+mod watch;

@@ -111,6 +111,12 @@ pub struct AttachOptions {
     /// Services monitored besides those of the containers given to [`attach`]: their exits
     /// count, and their containers that start later are followed.
     pub services: Vec<String>,
+    /// Keep following the services after every container has exited (watch mode: a rebuild
+    /// replaces a service's only container); [`MonitorEvent::AllExited`] never comes then.
+    pub keep_following: bool,
+    /// Replay the project's events from this moment rather than from the call (watch mode: the
+    /// containers `up -d` started just before are followed from their first line).
+    pub since: Option<Timestamp>,
     /// Where the output goes.
     pub output: Output,
 }
@@ -215,15 +221,18 @@ pub async fn attach(
     options: AttachOptions,
 ) -> anyhow::Result<Monitor> {
     // Events are replayed from here on, so the starts that follow this call cannot be missed.
-    let since = Timestamp::now();
+    let now = Timestamp::now();
     let AttachOptions {
         style,
         error_color,
         on_exit,
         exit_code_from,
         services,
+        keep_following,
+        since,
         output,
     } = options;
+    let since = since.unwrap_or(now);
     let shared = Arc::new(Shared {
         printer: Mutex::new(Printer::new(output.stdout, output.stderr, style)),
         exit_code: Mutex::new(None),
@@ -284,6 +293,7 @@ pub async fn attach(
         run_ends: HashMap::new(),
         triggered: false,
         exit_code_from_seen: false,
+        keep_following,
     };
     for (followed, stream) in inspected.into_iter().zip(streams) {
         watch.monitored.insert(followed.id.clone());
@@ -481,12 +491,13 @@ struct Watch {
     readers: HashMap<String, JoinHandle<()>>,
     triggered: bool,
     exit_code_from_seen: bool,
+    keep_following: bool,
 }
 
 impl Watch {
     async fn run(mut self, mut events: berth_engine::logs::ContainerEvents) {
         let outcome = loop {
-            if self.monitored.is_empty() {
+            if self.monitored.is_empty() && !self.keep_following {
                 break Ok(());
             }
             let event = tokio::select! {

@@ -102,6 +102,7 @@ pub async fn run(
         on_exit,
         exit_code_from: args.exit_code_from.clone(),
         services: services.clone(),
+        keep_following: args.watch,
         ..AttachOptions::default()
     };
     let mut monitor = attach(&session.engine, &project.name, containers, attach_options).await?;

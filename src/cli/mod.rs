@@ -35,6 +35,7 @@ pub mod top;
 pub mod up;
 pub mod version;
 pub mod wait;
+pub mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -153,6 +154,8 @@ pub enum Command {
     Version(version::VersionArgs),
     /// Block until containers of all (or specified) services stop.
     Wait(wait::WaitArgs),
+    /// Watch the build context for services and rebuild/refresh containers when files are updated.
+    Watch(watch::WatchArgs),
 }
 
 impl Cli {
@@ -318,6 +321,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Scale(args) => up::scale(cli, args),
         Command::Version(args) => version::run(args),
         Command::Wait(args) => wait::run(cli, args),
+        Command::Watch(args) => watch::run(cli, args),
     }
 }
 

@@ -107,6 +107,9 @@ pub struct UpArgs {
     /// Assume "yes" as answer to all prompts and run non-interactively.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Watch source code and rebuild/refresh containers when files are updated.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
     /// Services to start (default: all), with their dependencies unless --no-deps.
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
@@ -132,7 +135,8 @@ impl UpArgs {
             );
         }
         if self.detach
-            && (self.abort_on_container_exit
+            && (self.watch
+                || self.abort_on_container_exit
                 || self.abort_on_container_failure
                 || self.exit_code_from.is_some()
                 || !self.attach.is_empty()
@@ -340,10 +344,13 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             args.renew_anon_volumes,
         );
         if !detach {
-            return super::attached::run(
+            let attached = super::attached::run(
                 &session, args, &target, &desired, &observed, &options, &specs, &selected,
-            )
-            .await;
+            );
+            if args.watch {
+                return super::watch::alongside(&session, loaded, &args.services, attached).await;
+            }
+            return attached.await;
         }
         let up = plan_up(&desired, &observed, &options, &specs)?;
         {

@@ -156,6 +156,29 @@ impl Engine {
             .upload_to_container(container, Some(options), bollard::body_try_stream(archive))
             .await?)
     }
+    /// Sends the tar `archive` to be extracted at `/` of `container`, each entry replacing
+    /// whatever is at its path, a directory by a file or the reverse (what a mirror of a local
+    /// tree needs, where [`Engine::upload_archive`] refuses as `docker cp` does). The entries'
+    /// owners are applied as they are written in the archive (the daemon's default without
+    /// `copyUIDGID`, which would look the container's user up on the host instead).
+    ///
+    /// # Errors
+    /// The daemon's refusal, or the archive stream's own error as a transport error.
+    pub async fn mirror_archive(
+        &self,
+        container: &str,
+        archive: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    ) -> Result<()> {
+        let options = UploadToContainerOptions {
+            path: "/".to_owned(),
+            no_overwrite_dir_non_dir: None,
+            copy_uidgid: None,
+        };
+        Ok(self
+            .docker
+            .upload_to_container(container, Some(options), bollard::body_try_stream(archive))
+            .await?)
+    }
 }
 
 /// A tar of `source` (its top entry named `root_name`) built on a blocking thread as the
