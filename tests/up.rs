@@ -518,7 +518,7 @@ services:
 }
 
 #[test]
-fn a_service_whose_image_must_be_built_is_named_before_anything_is_created() {
+fn a_service_whose_image_fails_to_build_is_named_before_anything_is_created() {
     let project = TestProject::new(
         "needs-build",
         r#"
@@ -527,7 +527,8 @@ services:
     build: .
 "#,
     );
-    std::fs::write(project.dir.join("Dockerfile"), "FROM scratch\n").expect("Dockerfile");
+    // A step that cannot run: scratch has no shell.
+    std::fs::write(project.dir.join("Dockerfile"), "FROM scratch\nRUN true\n").expect("Dockerfile");
     let output = project.berth(&["up", "-d"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
