@@ -242,14 +242,58 @@ mod tests {
             ("forcerm", "1"),
             ("version", "2"),
         ];
-        let pairs: Vec<(&str, &str)> = pairs
+        // JSON values compare as JSON: their key order follows serde_json's `preserve_order`,
+        // which the workspace's other crate turns on.
+        let canonical = |(name, value): (&str, &str)| -> (String, String) {
+            match serde_json::from_str::<serde_json::Value>(value) {
+                Ok(json) if value.starts_with(['{', '[']) => {
+                    let mut text = String::new();
+                    canonical_json(&json, &mut text);
+                    (name.to_owned(), text)
+                }
+                _ => (name.to_owned(), value.to_owned()),
+            }
+        };
+        let pairs: Vec<(String, String)> = pairs
             .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .map(|(name, value)| canonical((name.as_str(), value.as_str())))
             .collect();
+        let expected: Vec<(String, String)> = expected.into_iter().map(canonical).collect();
         assert_eq!(pairs, expected);
         assert!(
             query.contains("buildargs=%7B%22A%22%3A%22x%26y%3Dz%22%2C%22B%22%3A%22two+words%22%7D")
         );
+    }
+
+    /// JSON with object keys sorted, whatever order the value holds them in.
+    fn canonical_json(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                    out.push(':');
+                    canonical_json(&map[key], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical_json(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
     }
 
     /// Undoes [`encode_into`].
