@@ -10,7 +10,7 @@ use berth_engine::build::context::ContextSpec;
 use berth_engine::build::{BuildRequest, Builder, Ulimit};
 use berth_engine::{Engine, EngineError};
 
-use crate::support::{IMAGE, TestProject, docker};
+use crate::support::{IMAGE, Images, TestProject, docker};
 
 /// `.dockerignore` texts, and `Dockerfile.dockerignore` texts where given.
 const CASES: &[(&str, Option<&str>)] = &[
@@ -120,19 +120,6 @@ fn image_files(project: &TestProject, image: &str) -> Vec<String> {
         .collect();
     files.sort();
     files
-}
-
-/// Removes the images a test tagged, even when it fails.
-struct Images(Vec<String>);
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        for chunk in self.0.chunks(50) {
-            let mut args = vec!["rmi", "-f"];
-            args.extend(chunk.iter().map(String::as_str));
-            docker(&args);
-        }
-    }
 }
 
 /// Builds every case of [`CASES`] with `docker compose build` (with `DOCKER_BUILDKIT` set for

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{TestProject, berth_binary, docker};
+use crate::support::{TestProject, berth_binary, docker, text};
 
 /// Images and containers removed when the test ends.
 struct Cleanup {
@@ -29,14 +29,6 @@ impl Drop for Cleanup {
             let _ = Command::new("docker").args(["rmi", "-f", image]).output();
         }
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn present(image: &str) -> bool {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{TestProject, docker};
+use crate::support::{TestProject, docker, text};
 
 const REGISTRY: &str = "/usr/bin/docker-registry";
 
@@ -99,14 +99,6 @@ impl Drop for Registry {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A project whose one service pushes and pulls `reference` (push needs a `build` section, as

@@ -280,7 +280,7 @@ fn a_two_thousand_file_checkout_arrives_complete() {
 fn ignore_include_and_dockerignore_rules_choose_what_is_synced() {
     // Compose builds services with `build` and `develop` before it watches them; so does berth.
     // (Removed after the project: an image in use cannot be removed.)
-    let _cleanup = RemoveImage("berthtest-watch-ignore-web");
+    let _cleanup = crate::support::Images(vec!["berthtest-watch-ignore-web".to_owned()]);
     let project = TestProject::new(
         "watch-ignore",
         "services:\n  web:\n    build: .\n    command: [\"sleep\", \"3600\"]\n    init: true\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\n          ignore: [\"*.tmp\", node_modules]\n        - path: ./assets\n          action: sync\n          target: /assets\n          include: [\"*.css\"]\n",
@@ -317,31 +317,14 @@ fn ignore_include_and_dockerignore_rules_choose_what_is_synced() {
 
 #[test]
 fn files_synced_into_a_non_root_image_belong_to_its_user() {
-    crate::support::ensure_image();
     let image = "berthtest-watch-nonroot:local";
-    let context = std::env::temp_dir().join("berth-tests/watch-nonroot-image");
-    let _ = std::fs::remove_dir_all(&context);
-    std::fs::create_dir_all(&context).expect("context");
-    std::fs::write(
-        context.join("Dockerfile"),
-        format!(
+    let _image = crate::support::build_image(
+        image,
+        &format!(
             "FROM {}\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir -p /app /num && chown 1000:1000 /app && chown 2000:2000 /num\nUSER app\n",
             crate::support::IMAGE
         ),
-    )
-    .expect("Dockerfile");
-    let built = Command::new("docker")
-        .args(["build", "-q", "-t", image])
-        .arg(&context)
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .expect("docker runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
     );
-    let _cleanup = RemoveImage(image);
     let project = TestProject::new(
         "watch-nonroot",
         &format!(
@@ -382,42 +365,16 @@ fn files_synced_into_a_non_root_image_belong_to_its_user() {
     }
 }
 
-/// Removes an image when dropped.
-struct RemoveImage<'a>(&'a str);
-
-impl Drop for RemoveImage<'_> {
-    fn drop(&mut self) {
-        docker(&["rmi", "-f", self.0]);
-    }
-}
-
 #[test]
 fn deletions_reach_a_container_without_rm_or_a_shell() {
-    crate::support::ensure_image();
     let image = "berthtest-watch-norm:local";
-    let context = std::env::temp_dir().join("berth-tests/watch-norm-image");
-    let _ = std::fs::remove_dir_all(&context);
-    std::fs::create_dir_all(&context).expect("context");
-    std::fs::write(
-        context.join("Dockerfile"),
-        format!(
+    let _image = crate::support::build_image(
+        image,
+        &format!(
             "FROM {} AS tools\nFROM scratch\nCOPY --from=tools /bin/busybox /busybox\nCMD [\"/busybox\", \"sleep\", \"3600\"]\n",
             crate::support::IMAGE
         ),
-    )
-    .expect("Dockerfile");
-    let built = Command::new("docker")
-        .args(["build", "-q", "-t", image])
-        .arg(&context)
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .expect("docker runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
     );
-    let _cleanup = RemoveImage(image);
     let project = TestProject::new(
         "watch-norm",
         &format!(
@@ -534,7 +491,7 @@ fn changes_made_while_the_container_was_stopped_or_recreated_arrive_once_it_runs
 #[test]
 fn rebuild_recreates_only_the_service_and_brings_its_dependents_back() {
     // Removed after the project: an image in use cannot be removed.
-    let _cleanup = RemoveImage("berthtest-watch-rebuild-app");
+    let _cleanup = crate::support::Images(vec!["berthtest-watch-rebuild-app".to_owned()]);
     let project = TestProject::new(
         "watch-rebuild",
         "services:\n  db:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n  app:\n    build: ./app\n    depends_on: [db]\n    init: true\n    develop:\n      watch:\n        - path: ./app/version\n          action: rebuild\n  client:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    depends_on: [app]\n  sidecar:\n    image: ${IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n    network_mode: \"service:app\"\n",

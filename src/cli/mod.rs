@@ -279,6 +279,16 @@ pub fn run_publish_flags(
     args
 }
 
+impl Cli {
+    /// `--parallel` / `COMPOSE_PARALLEL_LIMIT` as a limit: `None` when unlimited (`-1`, `0`).
+    #[must_use]
+    pub fn parallel_limit(&self) -> Option<usize> {
+        usize::try_from(self.parallel)
+            .ok()
+            .filter(|limit| *limit > 0)
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 ///
 /// # Errors

@@ -392,9 +392,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<i32> {
             },
             build_options: super::build::BuildOptions {
                 quiet: args.quiet_build || args.quiet,
-                parallel: usize::try_from(cli.parallel)
-                    .ok()
-                    .filter(|limit| *limit > 0),
+                parallel: cli.parallel_limit(),
                 ..super::build::BuildOptions::default()
             },
         };

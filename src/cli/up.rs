@@ -181,9 +181,7 @@ impl UpArgs {
             },
             build_options: super::build::BuildOptions {
                 quiet: self.quiet_pull,
-                parallel: usize::try_from(cli.parallel)
-                    .ok()
-                    .filter(|limit| *limit > 0),
+                parallel: cli.parallel_limit(),
                 ..super::build::BuildOptions::default()
             },
         }
@@ -278,18 +276,7 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
         if !args.remove_orphans {
             session.warn_orphans(&target, &observed);
         }
-        let networks: Vec<(String, String)> = project
-            .networks
-            .iter()
-            .filter(|(_, network)| !network.external)
-            .map(|(key, network)| (key.clone(), network.name.clone()))
-            .collect();
-        let volumes: Vec<(String, String)> = project
-            .volumes
-            .iter()
-            .filter(|(_, volume)| !volume.external)
-            .map(|(key, volume)| (key.clone(), volume.name.clone()))
-            .collect();
+        let (networks, volumes) = project_resources(project);
         if args.wait {
             let deadline = (args.wait_timeout > 0)
                 .then(|| Instant::now() + Duration::from_secs(args.wait_timeout));
@@ -372,6 +359,27 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<i32> {
             session.report(&up.plan, &outcome)
         }
     })
+}
+
+/// Compose keys with their engine names.
+pub(crate) type Named = Vec<(String, String)>;
+
+/// The project's own (not external) networks and volumes: keys with their engine names.
+#[must_use]
+pub(crate) fn project_resources(project: &Project) -> (Named, Named) {
+    let networks = project
+        .networks
+        .iter()
+        .filter(|(_, network)| !network.external)
+        .map(|(key, network)| (key.clone(), network.name.clone()))
+        .collect();
+    let volumes = project
+        .volumes
+        .iter()
+        .filter(|(_, volume)| !volume.external)
+        .map(|(key, volume)| (key.clone(), volume.name.clone()))
+        .collect();
+    (networks, volumes)
 }
 
 /// Network and volume keys with their engine names.

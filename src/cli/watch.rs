@@ -55,9 +55,7 @@ pub fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<i32> {
                 let session = Session::open_titled("Building").await?;
                 let options = super::build::BuildOptions {
                     quiet: args.quiet,
-                    parallel: usize::try_from(cli.parallel)
-                        .ok()
-                        .filter(|limit| *limit > 0),
+                    parallel: cli.parallel_limit(),
                     ..super::build::BuildOptions::default()
                 };
                 let builder = session

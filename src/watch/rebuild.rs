@@ -55,18 +55,7 @@ pub async fn rebuild(
     let image_ids =
         crate::cli::up::ensure_images(session, loaded, &selection(project, &everything), &policy)
             .await?;
-    let networks: Vec<(String, String)> = project
-        .networks
-        .iter()
-        .filter(|(_, network)| !network.external)
-        .map(|(key, network)| (key.clone(), network.name.clone()))
-        .collect();
-    let volumes: Vec<(String, String)> = project
-        .volumes
-        .iter()
-        .filter(|(_, volume)| !volume.external)
-        .map(|(key, volume)| (key.clone(), volume.name.clone()))
-        .collect();
+    let (networks, volumes) = crate::cli::up::project_resources(project);
     let base = UpOptions {
         project: project.name.clone(),
         separator: '-',

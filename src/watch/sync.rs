@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use berth_engine::archive::Bytes;
 use berth_engine::{Engine, ExecSpec};
 use futures_util::StreamExt as _;
-use tokio::sync::mpsc;
 
 use super::rules::Rule;
 
@@ -195,20 +194,10 @@ fn archive_stream(
     impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static,
     tokio::task::JoinHandle<io::Result<()>>,
 ) {
-    let (sender, receiver) = mpsc::channel(4);
     let rules = std::sync::Arc::clone(rules);
-    let task = tokio::task::spawn_blocking(move || {
-        let writer = ChunkWriter {
-            sender: sender.clone(),
-            buffer: Vec::with_capacity(CHUNK),
-        };
-        let result = write_archive(writer, &copies, deletion.as_deref(), owner, &rules);
-        if let Err(error) = &result {
-            let _ = sender.blocking_send(Err(io::Error::new(error.kind(), error.to_string())));
-        }
-        result
-    });
-    (berth_engine::archive::channel_stream(receiver), task)
+    berth_engine::archive::writer_stream(move |out| {
+        write_archive(out, &copies, deletion.as_deref(), owner, &rules)
+    })
 }
 
 /// Writes the batch's archive to `out`.
@@ -335,25 +324,8 @@ fn append<W: Write>(
     builder.append_data(
         &mut header,
         name,
-        Exact(io::Read::take(file, metadata.len())),
+        berth_engine::archive::pack::Exact::new(file, metadata.len()),
     )
-}
-
-/// A file's data cut at the size its header announced, failing if the file ends sooner (so the
-/// archive is never malformed).
-struct Exact<R>(io::Take<R>);
-
-impl<R: io::Read> io::Read for Exact<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let read = self.0.read(buffer)?;
-        if read == 0 && !buffer.is_empty() && self.0.limit() > 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "file shrank while it was archived",
-            ));
-        }
-        Ok(read)
-    }
 }
 
 /// Files up to this size are read whole before they are archived.
@@ -418,43 +390,6 @@ pub async fn run_exec(
 /// The first 12 characters of a container ID.
 fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
-}
-
-/// Bytes per chunk between the archive writer and the request.
-const CHUNK: usize = 64 * 1024;
-
-/// Writes into a channel in chunks, blocking while the request has not taken the previous ones.
-struct ChunkWriter {
-    sender: mpsc::Sender<io::Result<Bytes>>,
-    buffer: Vec<u8>,
-}
-
-impl ChunkWriter {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        self.sender
-            .blocking_send(Ok(Bytes::from(chunk)))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the request ended"))
-    }
-}
-
-impl Write for ChunkWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = CHUNK - self.buffer.len();
-        let taken = room.min(data.len());
-        self.buffer.extend_from_slice(&data[..taken]);
-        if self.buffer.len() == CHUNK {
-            self.send()?;
-        }
-        Ok(taken)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
-    }
 }
 
 /// The owner of files synced into a container whose `Config.User` is `user`: root when empty,

@@ -265,3 +265,48 @@ pub(crate) fn label<'a>(container: &'a Value, key: &str) -> &'a str {
         .as_str()
         .unwrap_or_default()
 }
+
+/// A command's standard output then its standard error, for assertions and their messages.
+pub(crate) fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Images removed when dropped, at the end of a test even when it failed.
+pub(crate) struct Images(pub(crate) Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for chunk in self.0.chunks(50) {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(chunk.iter().map(String::as_str));
+            let _ = Command::new("docker").args(&args).output();
+        }
+    }
+}
+
+/// Builds `dockerfile` (nothing else in its context) as `image` with the classic builder,
+/// through the docker CLI; the image is removed when the returned guard drops.
+pub(crate) fn build_image(image: &str, dockerfile: &str) -> Images {
+    ensure_image();
+    let context = std::env::temp_dir().join(format!(
+        "berth-tests/image-{}",
+        image.replace([':', '/'], "-")
+    ));
+    let _ = std::fs::remove_dir_all(&context);
+    std::fs::create_dir_all(&context).expect("context");
+    std::fs::write(context.join("Dockerfile"), dockerfile).expect("Dockerfile");
+    let guard = Images(vec![image.to_owned()]);
+    let built = Command::new("docker")
+        .args(["build", "-q", "-t", image])
+        .arg(&context)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("docker runs");
+    let _ = std::fs::remove_dir_all(&context);
+    assert!(built.status.success(), "{}", text(&built));
+    guard
+}

@@ -192,13 +192,27 @@ pub fn pack_stream(
     impl Stream<Item = io::Result<Bytes>> + Send + 'static,
     tokio::task::JoinHandle<io::Result<()>>,
 ) {
+    writer_stream(move |out| pack(&source, &root_name, out))
+}
+
+/// What `write` writes, on a blocking thread, as a stream of bounded chunks read by a request:
+/// the writer waits while the request has not taken the previous chunks, so memory stays at a
+/// few chunks whatever is written. The task's result is `write`'s: when it failed, the stream
+/// ends with the error (failing the request that carried it), and the task's error is the one
+/// to report. Every request body written from files (`cp`, builds, `watch`) comes from here.
+pub fn writer_stream(
+    write: impl FnOnce(&mut ChunkWriter) -> io::Result<()> + Send + 'static,
+) -> (
+    impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    tokio::task::JoinHandle<io::Result<()>>,
+) {
     let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let task = tokio::task::spawn_blocking(move || {
-        let writer = ChunkWriter {
+        let mut writer = ChunkWriter {
             sender: sender.clone(),
             buffer: Vec::with_capacity(CHUNK),
         };
-        let result = pack(&source, &root_name, writer);
+        let result = write(&mut writer).and_then(|()| writer.send());
         if let Err(error) = &result {
             let _ = sender.blocking_send(Err(io::Error::new(error.kind(), error.to_string())));
         }
@@ -286,8 +300,9 @@ pub fn go_error_text(error: &io::Error) -> String {
     }
 }
 
-/// Writes into a channel in chunks, blocking while the request has not taken the previous ones.
-struct ChunkWriter {
+/// Writes into a channel in chunks, blocking while the request has not taken the previous ones
+/// ([`writer_stream`]). A closed request is `BrokenPipe`.
+pub struct ChunkWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
 }

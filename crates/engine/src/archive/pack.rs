@@ -101,7 +101,7 @@ impl<W: Write> Packer<W> {
             let file = File::open(path).map_err(|error| with_path(error, "open", path))?;
             // A file that grows while it is read is cut at the size the header announced, and
             // one that shrinks is an error, so the archive always stays well formed.
-            let mut data = Exact(io::Read::take(file, metadata.len()));
+            let mut data = Exact::new(file, metadata.len());
             return self.builder.append_data(&mut header, name, &mut data);
         }
         let device = metadata.rdev();
@@ -128,8 +128,16 @@ fn device_minor(device: u64) -> u32 {
     u32::try_from((device & 0xff) | ((device >> 12) & !0xff)).unwrap_or(0)
 }
 
-/// A file's data cut at the size its header announced, failing if the file ends sooner.
-struct Exact<R>(io::Take<R>);
+/// A file's data cut at the size its header announced, failing if the file ends sooner (so an
+/// archive written from a file that changes meanwhile is never malformed).
+pub struct Exact<R>(io::Take<R>);
+
+impl<R: io::Read> Exact<R> {
+    /// `reader`'s first `length` bytes, exactly.
+    pub fn new(reader: R, length: u64) -> Self {
+        Self(io::Read::take(reader, length))
+    }
+}
 
 impl<R: io::Read> io::Read for Exact<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {

@@ -1,20 +1,14 @@
 //! The build context as a tar stream, written by a blocking thread while the daemon reads it and
-//! handed over in bounded chunks, so that a context of any size costs a few hundred KiB of memory.
+//! handed over in bounded chunks (`archive::writer_stream`), so that a context of any size costs a few hundred KiB of memory.
 //! Files are walked in name order and filtered with Docker's ignore rules ([`super::ignore`]);
 //! owners are set to root, as the docker CLI does.
 
 use super::Builder;
 use super::ignore::{self, IgnoreFiles, ParentMatches, PatternMatcher};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::Stream;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use tokio::sync::mpsc;
-
-/// Bytes gathered before a chunk is handed to the sender.
-const CHUNK: usize = 64 * 1024;
-/// Chunks in flight between the tar writer and the request body.
-const IN_FLIGHT: usize = 4;
 
 /// Why writing a context stopped, when it did: set by the writer thread.
 #[derive(Debug, Clone, Default)]
@@ -120,29 +114,20 @@ impl Context {
         impl Stream<Item = io::Result<Bytes>> + Send + 'static,
         WriteError,
     ) {
-        let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
-        let error_sender = sender.clone();
         let slot = WriteError::default();
         let kept = slot.clone();
-        std::thread::spawn(move || {
-            let writer = ChunkWriter {
-                buffer: BytesMut::with_capacity(CHUNK),
-                sender,
-            };
-            if let Err(error) = self.write(writer) {
-                // A closed receiver is the request ending first, not the context's fault.
-                if error.kind() != io::ErrorKind::BrokenPipe {
-                    *kept
-                        .0
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(error.to_string());
-                }
-                let _ = error_sender.blocking_send(Err(error));
+        let (stream, _task) = crate::archive::writer_stream(move |out| {
+            let result = self.write(out);
+            // A closed receiver is the request ending first, not the context's fault.
+            if let Err(error) = &result
+                && error.kind() != io::ErrorKind::BrokenPipe
+            {
+                *kept
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error.to_string());
             }
-        });
-        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|item| (item, receiver))
+            result
         });
         (stream, slot)
     }
@@ -333,39 +318,6 @@ fn random_hex() -> String {
     digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Gathers tar bytes into chunks and hands them over, blocking while the receiver is behind.
-struct ChunkWriter {
-    buffer: BytesMut,
-    sender: mpsc::Sender<io::Result<Bytes>>,
-}
-
-impl ChunkWriter {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let chunk = self.buffer.split().freeze();
-        self.buffer.reserve(CHUNK);
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "build context no longer read"))
-    }
-}
-
-impl Write for ChunkWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buffer.extend_from_slice(data);
-        if self.buffer.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,7 +364,7 @@ mod tests {
         let mut chunks = Context::prepare(spec).unwrap().stream().boxed();
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.unwrap();
-            assert!(chunk.len() < 2 * CHUNK);
+            assert!(chunk.len() <= 64 * 1024);
             streamed.extend_from_slice(&chunk);
         }
         assert_eq!(streamed, whole);
