@@ -8,7 +8,11 @@ fn main() {
         Ok(code) => code,
         Err(error) => {
             berth::diagnostic::print_error(&error);
-            1
+            // A failed build ends with its step's exit code, as Compose's does (`build`, `up`,
+            // `run`).
+            error
+                .downcast_ref::<berth::cli::build::BuildFailed>()
+                .map_or(1, berth::cli::build::BuildFailed::exit_code)
         }
     };
     std::process::exit(code);

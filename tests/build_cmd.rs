@@ -7,28 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{IMAGE, TestProject, docker};
-
-/// Images removed when the test ends.
-struct Images(Vec<String>);
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        for image in &self.0 {
-            let _ = std::process::Command::new("docker")
-                .args(["rmi", "-f", image])
-                .output();
-        }
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::support::{IMAGE, Images, TestProject, docker, text};
 
 fn labels(image: &str) -> Value {
     serde_json::from_str(&docker(&[
@@ -330,6 +309,12 @@ fn up_builds_what_is_missing_and_rebuilds_only_what_changed() {
     );
     assert!(project.containers().is_empty());
     assert!(!present("berthtest-buildup-a"));
+    // `build` builds the named services; `--with-dependencies` adds what they depend on.
+    docker(&["rmi", "-f", "berthtest-buildup-b"]);
+    project.berth_ok(&["build", "-q", "b"]);
+    assert!(present("berthtest-buildup-b") && !present("berthtest-buildup-a"));
+    project.berth_ok(&["build", "-q", "--with-dependencies", "b"]);
+    assert!(present("berthtest-buildup-a"));
     let conflict = project.berth(&["up", "-d", "--build", "--no-build"]);
     assert!(text(&conflict).contains("--build and --no-build are incompatible"));
 }
@@ -465,4 +450,120 @@ fn a_rebuild_where_nothing_changed_reuses_the_image_without_sending_the_context(
         assert!(!text(&no_cache).contains("reused"), "{}", text(&no_cache));
         std::fs::write(project.dir.join("data"), "one\n").unwrap();
     }
+}
+
+/// A tiny HTTP server on a free loopback port serving `dir`, killed when dropped.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Served {
+    fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let served = Self { child, port };
+        assert!(
+            crate::support::eventually(std::time::Duration::from_secs(10), || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            }),
+            "the HTTP server did not start"
+        );
+        served
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_remote_context_is_fetched_by_the_daemon_as_composes_is() {
+    let project = TestProject::new("buildremote", "services: {}\n");
+    let image = "berthtest-buildremote-app";
+    let _images = Images(vec![image.into()]);
+    let context = project.dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        format!("FROM {IMAGE}\nCOPY hello /hello\n"),
+    )
+    .unwrap();
+    std::fs::write(context.join("hello"), "fetched by the daemon\n").unwrap();
+    let served_dir = project.dir.join("served");
+    std::fs::create_dir_all(&served_dir).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&context)
+        .arg("-cf")
+        .arg(served_dir.join("context.tar"))
+        .arg(".")
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let served = Served::start(&served_dir);
+    project.write(&format!(
+        "services:\n  app:\n    build: http://127.0.0.1:{}/context.tar\n",
+        served.port
+    ));
+    // `--print` as Compose prints a URL context.
+    let ours = project.berth(&["build", "--print"]);
+    let theirs = project.compose(&["build", "--print"]);
+    assert_eq!(text(&ours), String::from_utf8_lossy(&theirs.stdout));
+    for builder in ["0", "1"] {
+        let env = [("DOCKER_BUILDKIT", builder)];
+        let built = project.berth_env(&env, &["build"]);
+        assert!(
+            built.status.success(),
+            "DOCKER_BUILDKIT={builder}: {}",
+            text(&built)
+        );
+        assert_eq!(file_in(image, "/hello"), "fetched by the daemon\n");
+        docker(&["rmi", "-f", image]);
+    }
+    // Compose's classic build of the same file fails: it looks for the Dockerfile at the path
+    // it prints (`http:/127.0.0.1:…/Dockerfile`) inside the downloaded context.
+    let oracle = project.compose_env(&[("DOCKER_BUILDKIT", "0")], &["build"]);
+    assert!(!oracle.status.success());
+    assert!(
+        text(&oracle).contains("Cannot locate specified Dockerfile"),
+        "{}",
+        text(&oracle)
+    );
+}
+
+#[test]
+fn refresh_pull_policies_pull_only_an_image_older_than_their_period() {
+    let project = TestProject::new(
+        "pullrefresh",
+        "services:\n  daily:\n    image: ${IMAGE}\n    pull_policy: daily\n    command: [sleep, \"600\"]\n  often:\n    image: ${IMAGE}\n    pull_policy: every_1s\n    command: [sleep, \"600\"]\n",
+    );
+    // The test image was tagged when the tests started: less than a day, more than a second ago.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let up = project.berth(&["up", "-d"]);
+    assert!(up.status.success(), "{}", text(&up));
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(stderr.contains(" often Pulling"), "{stderr}");
+    assert!(!stderr.contains(" daily Pulling"), "{stderr}");
+    // No registry answers here: the present image is used, with a warning.
+    assert!(stderr.contains("using the local image"), "{stderr}");
+    assert_eq!(project.containers().len(), 2);
 }

@@ -117,9 +117,7 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
         quiet: args.quiet,
         args: args.build_arg.clone(),
         memory: args.memory.as_deref().map(parse_memory).transpose()?,
-        parallel: usize::try_from(cli.parallel)
-            .ok()
-            .filter(|limit| *limit > 0),
+        parallel: cli.parallel_limit(),
         ssh: args
             .ssh
             .as_deref()
@@ -157,10 +155,8 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> anyhow::Result<i32> {
                 pushed.map(|()| 0)
             }
             Ok(_) => Ok(0),
-            Err(failed) => {
-                crate::diagnostic::print_error(&anyhow::anyhow!(failed.to_string()));
-                Ok(failed.exit_code())
-            }
+            // `main` exits with the failed step's code.
+            Err(failed) => Err(failed.into()),
         }
     })
 }
@@ -372,8 +368,9 @@ pub async fn build_services(
 /// The build of one service as the engine takes it.
 ///
 /// # Errors
-/// What the Engine API's `/build` cannot carry (secrets, SSH, additional contexts, several
-/// platforms, privileged builds), a remote context, a Dockerfile that is not there.
+/// What the Engine API's `/build` cannot carry (additional contexts, several platforms,
+/// privileged builds; secrets and SSH under the classic builder), a context directory or a
+/// Dockerfile that is not there.
 pub fn build_request(
     loaded: &Loaded,
     service: &ServiceConfig,
@@ -387,20 +384,30 @@ pub fn build_request(
         .as_ref()
         .with_context(|| format!("service {name:?} has no build section"))?;
     refuse_unsupported(name, build, options, builder)?;
-    let context_dir = context_dir(loaded, build);
-    if is_remote(&build.context) {
-        bail!(
-            "service {name:?}: build context {:?} is a remote URL; berth sends local directories only",
-            build.context
-        );
-    }
-    if !context_dir.is_dir() {
-        bail!(
-            "service {name:?}: build context {:?} is not a directory",
-            context_dir.display()
-        );
-    }
-    let (dockerfile, inline) = dockerfile(name, &context_dir, build)?;
+    let remote = is_remote(&build.context).then(|| build.context.clone());
+    let context_dir = match &remote {
+        // The daemon fetches a git repository or a URL itself; the Dockerfile is named inside it.
+        Some(_) => loaded.working_dir.clone(),
+        None => context_dir(loaded, build),
+    };
+    let (dockerfile, inline) = match &remote {
+        Some(url) if !build.dockerfile_inline.is_empty() => bail!(
+            "service {name:?}: build.dockerfile_inline cannot be used with the remote context {url:?}"
+        ),
+        Some(_) => (
+            non_empty(&build.dockerfile).unwrap_or_else(|| "Dockerfile".to_owned()),
+            None,
+        ),
+        None => {
+            if !context_dir.is_dir() {
+                bail!(
+                    "service {name:?}: build context {:?} is not a directory",
+                    context_dir.display()
+                );
+            }
+            dockerfile(name, &context_dir, build)?
+        }
+    };
     let mut labels: HashMap<String, String> = build
         .labels
         .0
@@ -466,6 +473,7 @@ pub fn build_request(
             .collect(),
         isolation: non_empty(&build.isolation),
         session: None,
+        remote,
     })
 }
 
@@ -528,7 +536,30 @@ fn context_dir(loaded: &Loaded, build: &BuildConfig) -> PathBuf {
     }
 }
 
-/// Git and URL contexts, as the Docker CLI's `DetectContextType` tells them.
+/// A git repository rather than a URL to download, as the Docker CLI's `urlutil.IsGitURL`.
+fn is_git(context: &str) -> bool {
+    context.starts_with("git://")
+        || context.starts_with("git@")
+        || context.starts_with("github.com/")
+        || ((context.starts_with("http://") || context.starts_with("https://"))
+            && (context.ends_with(".git") || context.contains(".git#")))
+}
+
+/// `dir` and `name` joined and cleaned of repeated slashes, as Go's `filepath.Join` does.
+fn go_clean_join(dir: &str, name: &str) -> String {
+    let joined = format!("{dir}/{name}");
+    let mut out = String::with_capacity(joined.len());
+    for character in joined.chars() {
+        if character == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(character);
+    }
+    out
+}
+
+/// Git and URL contexts, as the Docker CLI's `DetectContextType` tells them: the daemon fetches
+/// them (`github.com/…` is a git repository over HTTPS).
 fn is_remote(context: &str) -> bool {
     context.contains("://") || context.starts_with("git@") || context.starts_with("github.com/")
 }
@@ -795,7 +826,12 @@ fn bake_file(
         if selected.contains(name) {
             group.push(target_name.clone());
         }
-        let context = context_dir(loaded, build);
+        let remote = is_remote(&build.context);
+        let context = if remote {
+            PathBuf::from(&build.context)
+        } else {
+            context_dir(loaded, build)
+        };
         let mut target = Map::new();
         target.insert("context".to_owned(), string(&context.to_string_lossy()));
         if !build.additional_contexts.0.is_empty() {
@@ -819,18 +855,27 @@ fn bake_file(
             } else {
                 build.dockerfile.as_str()
             };
-            let path = if Path::new(dockerfile).is_absolute() {
-                PathBuf::from(dockerfile)
+            let path = if remote && is_git(&build.context) {
+                // Named inside the repository.
+                dockerfile.to_owned()
+            } else if remote {
+                // Go's `filepath.Join` of a URL: its `//` cleaned to `/`, as Compose prints it.
+                go_clean_join(&build.context, dockerfile)
             } else {
-                context.join(dockerfile)
+                let path = if Path::new(dockerfile).is_absolute() {
+                    PathBuf::from(dockerfile)
+                } else {
+                    context.join(dockerfile)
+                };
+                // Compose resolves symbolic links in the Dockerfile's directory.
+                path.parent()
+                    .and_then(|dir| dir.canonicalize().ok())
+                    .zip(path.file_name())
+                    .map_or(path.clone(), |(dir, file)| dir.join(file))
+                    .to_string_lossy()
+                    .into_owned()
             };
-            // Compose resolves symbolic links in the Dockerfile's directory.
-            let path = path
-                .parent()
-                .and_then(|dir| dir.canonicalize().ok())
-                .zip(path.file_name())
-                .map_or(path.clone(), |(dir, file)| dir.join(file));
-            target.insert("dockerfile".to_owned(), string(&path.to_string_lossy()));
+            target.insert("dockerfile".to_owned(), string(&path));
         } else {
             target.insert(
                 "dockerfile-inline".to_owned(),

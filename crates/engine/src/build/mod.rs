@@ -145,6 +145,9 @@ pub struct BuildRequest {
     /// The BuildKit session the build asks for secrets, SSH agents and registry credentials
     /// ([`session::BuildSession::id`]); ignored by the classic builder.
     pub session: Option<String>,
+    /// A context the daemon fetches itself (`remote`): a git repository (`https://…​.git#ref:dir`,
+    /// `git@…`) or the URL of a tar or a Dockerfile. `context` then only names the Dockerfile.
+    pub remote: Option<String>,
 }
 
 impl BuildRequest {
@@ -168,6 +171,7 @@ impl BuildRequest {
             ulimits: Vec::new(),
             isolation: None,
             session: None,
+            remote: None,
         }
     }
 }
@@ -216,36 +220,54 @@ impl Engine {
     ) -> Result<String> {
         let mut request = request;
         let builder = request.builder;
-        let spec = request.context.clone();
-        let (prepared, context_digest) = tokio::task::spawn_blocking(move || {
-            let prepared = context::Context::prepare_for(spec, builder)?;
-            let digest = prepared.stat_digest()?;
-            std::io::Result::Ok((prepared, digest))
-        })
-        .await
-        .map_err(|error| EngineError::Config(error.to_string()))?
-        .map_err(|error| EngineError::Config(error.to_string()))?;
-        let fingerprint = self.fingerprint(&request, &context_digest).await?;
-        if let Some(id) = fingerprint.as_deref().and_then(reuse::recorded)
-            && self.retag(&id, &request.tags).await?
-        {
-            on_output(&format!(
-                "Nothing changed since {id} was built from this context: reused\n"
-            ));
-            return Ok(id);
-        }
-        if builder == Builder::BuildKit {
-            self.pull_bases(&request, &mut on_output).await?;
-            // Pulled already: BuildKit's own pull could not authenticate.
-            request.pull = false;
-        }
+        let (body, context_error, dockerfile, fingerprint) = if request.remote.is_some() {
+            // The daemon fetches the context: nothing to send, nothing to fingerprint.
+            (
+                transport::empty(),
+                context::WriteError::default(),
+                request.context.dockerfile.clone(),
+                None,
+            )
+        } else {
+            let spec = request.context.clone();
+            let (prepared, context_digest) = tokio::task::spawn_blocking(move || {
+                let prepared = context::Context::prepare_for(spec, builder)?;
+                let digest = prepared.stat_digest()?;
+                std::io::Result::Ok((prepared, digest))
+            })
+            .await
+            .map_err(|error| EngineError::Config(error.to_string()))?
+            .map_err(|error| EngineError::Config(error.to_string()))?;
+            let fingerprint = self.fingerprint(&request, &context_digest).await?;
+            if let Some(id) = fingerprint.as_deref().and_then(reuse::recorded)
+                && self.retag(&id, &request.tags).await?
+            {
+                on_output(&format!(
+                    "Nothing changed since {id} was built from this context: reused\n"
+                ));
+                return Ok(id);
+            }
+            if builder == Builder::BuildKit {
+                self.pull_bases(&request, &mut on_output).await?;
+                // Pulled already: BuildKit's own pull could not authenticate.
+                request.pull = false;
+            }
+            let dockerfile = prepared.dockerfile.clone();
+            let (body, context_error) = prepared.stream_reporting();
+            (
+                transport::streamed(body),
+                context_error,
+                dockerfile,
+                fingerprint,
+            )
+        };
         let registry_config = tokio::task::spawn_blocking(|| {
             request::registry_config(&crate::connect::docker_config_dir())
         })
         .await
         .map_err(|error| EngineError::Config(error.to_string()))??;
         // Unversioned, as the exec upgrade is: the daemon answers with its own API version.
-        let mut path = format!("/build?{}", request::query(&request, &prepared.dockerfile));
+        let mut path = format!("/build?{}", request::query(&request, &dockerfile));
         if let Some(session) = request.session.as_deref()
             && builder == Builder::BuildKit
         {
@@ -253,7 +275,6 @@ impl Engine {
             path.push_str("&session=");
             path.push_str(session);
         }
-        let (body, context_error) = prepared.stream_reporting();
         // A context that cannot be read aborts the request; its own words say why.
         let context_failed = |error: EngineError| match context_error.get() {
             Some(reason) => {
@@ -269,7 +290,7 @@ impl Engine {
                 ("Content-Type", "application/x-tar"),
                 ("X-Registry-Config", &registry_config),
             ],
-            transport::streamed(body),
+            body,
         )
         .await
         .map_err(context_failed)?;

@@ -21,6 +21,9 @@ pub fn query(request: &BuildRequest, dockerfile: &str) -> String {
         query.push("t", tag);
     }
     query.push("dockerfile", dockerfile);
+    if let Some(remote) = &request.remote {
+        query.push("remote", remote);
+    }
     query.push("buildargs", &sorted_json(&request.args));
     query.push("labels", &sorted_json(&request.labels));
     if !request.cache_from.is_empty() {
