@@ -213,7 +213,37 @@ impl Engine {
     /// An unusable context or registry configuration ([`EngineError::Config`]); a failed step or
     /// a rejected request ([`EngineError::Daemon`] with the daemon's message; a failed RUN has
     /// its exit code as `status`); transport errors.
+    ///
+    /// The classic builder's cache lookup for a `FROM scratch` step lists every image without a
+    /// parent and then fails the build, `unable to find image "sha256:…"`, when one of them is
+    /// removed meanwhile (by any project: moby's `getLocalCachedImage`). Nothing of the build was
+    /// wrong, so such a build is sent again, twice at most, saying so.
     pub async fn build_image(
+        &self,
+        request: BuildRequest,
+        mut on_output: impl FnMut(&str) + Send,
+    ) -> Result<String> {
+        let mut attempt = 1;
+        loop {
+            match self.build_once(request.clone(), &mut on_output).await {
+                Err(EngineError::Daemon { message, .. })
+                    if attempt < 3
+                        && request.builder == Builder::Classic
+                        && lost_cache_candidate(&message) =>
+                {
+                    on_output(&format!(
+                        "{message}: an image was removed while the daemon looked for a cached \
+                         step; building again\n"
+                    ));
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One `/build` request: [`Engine::build_image`] without the retry.
+    async fn build_once(
         &self,
         request: BuildRequest,
         mut on_output: impl FnMut(&str) + Send,
@@ -517,6 +547,17 @@ async fn dockerfile_text(spec: &context::ContextSpec) -> Result<String> {
 /// a non-zero code: N", BuildKit's "…: exit code: N" (20.10's "executor failed running […]: exit
 /// code: N", later "process "…" did not complete successfully: exit code: N"); else 1, as Compose
 /// maps a missing code.
+/// Whether `message` is the classic builder's cache lookup losing a candidate image to a
+/// concurrent removal: `unable to find image "sha256:<64 hex>"`, the image id quoted (a missing
+/// base image is `No such image: …`, or a pull's error, instead).
+fn lost_cache_candidate(message: &str) -> bool {
+    message
+        .trim()
+        .strip_prefix("unable to find image \"sha256:")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn step_code(message: &str) -> u16 {
     ["returned a non-zero code: ", "exit code: "]
         .iter()
@@ -530,6 +571,23 @@ fn step_code(message: &str) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_lost_cache_candidate_is_built_again() {
+        let id = "5c44c8ef30bbe90b1ea9d55c4144a521ca5e28edc0b5562b3a6a4edb52879b41";
+        assert!(lost_cache_candidate(&format!(
+            "unable to find image \"sha256:{id}\""
+        )));
+        for other in [
+            format!("unable to find image \"sha256:{}\"", &id[1..]),
+            format!("unable to find image \"busybox:{id}\""),
+            "No such image: base:latest".to_owned(),
+            "pull access denied for base, repository does not exist".to_owned(),
+            "The command '/bin/sh -c exit 3' returned a non-zero code: 3".to_owned(),
+        ] {
+            assert!(!lost_cache_candidate(&other), "{other}");
+        }
+    }
 
     #[test]
     fn the_builder_is_chosen_as_the_docker_cli_does() {
