@@ -90,6 +90,7 @@ pub fn run(cli: &Cli, args: &ConfigArgs) -> anyhow::Result<i32> {
         resolve_environment: !args.no_env_resolution,
         all_resources: cli.all_resources,
         services: args.service_names.clone(),
+        validated: super::target::validation_memory(),
     };
 
     // The listings load without service environment files, as Compose does.

@@ -33,6 +33,13 @@ pub struct Target {
     pub loaded: Option<Loaded>,
 }
 
+/// Where loads remember the documents they found valid (`$XDG_CACHE_HOME/berth/valid`): an
+/// unchanged project skips its schema check, most of a small project's load.
+#[must_use]
+pub fn validation_memory() -> Option<std::path::PathBuf> {
+    Some(berth_engine::cache_dir()?.join("valid"))
+}
+
 impl Target {
     /// Resolves the project as Compose's `projectOrName` does: files are loaded when `-f` is given
     /// or no `-p` is; a failed load still yields a name when `COMPOSE_PROJECT_NAME` is set.
@@ -46,6 +53,7 @@ impl Target {
             let options = LoadOptions {
                 resolve_environment: false,
                 services: services.to_vec(),
+                validated: validation_memory(),
                 ..LoadOptions::default()
             };
             match loader::load(&project_options, &options) {
@@ -83,6 +91,7 @@ impl Target {
         let project_options = cli.project_options()?;
         let options = LoadOptions {
             all_resources: cli.all_resources,
+            validated: validation_memory(),
             ..LoadOptions::default()
         };
         let mut loaded = loader::load(&project_options, &options)?;

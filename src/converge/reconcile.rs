@@ -1119,7 +1119,8 @@ volumes:
         }
     }
 
-    fn existing(containers: Vec<ObservedContainer>) -> Observed {
+    fn existing(mut containers: Vec<ObservedContainer>) -> Observed {
+        Observed::sort(&mut containers);
         let mut observed = Observed {
             containers,
             ..Observed::default()

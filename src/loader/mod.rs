@@ -56,6 +56,9 @@ pub struct LoadOptions {
     pub all_resources: bool,
     /// The services named on the command line (empty: all enabled services).
     pub services: Vec<String>,
+    /// A directory remembering the documents found valid, whose next loads skip the schema
+    /// check (`None`: every document is checked).
+    pub validated: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -68,6 +71,7 @@ impl Default for LoadOptions {
             resolve_environment: true,
             all_resources: false,
             services: Vec::new(),
+            validated: None,
         }
     }
 }
@@ -423,15 +427,16 @@ pub(crate) fn load_yaml_file(
                     &locations,
                 ));
             }
-            validate::validate_schema(&dict).map_err(|error| {
-                LoadError::located(
-                    LoadError::Schema {
-                        file: filename.clone(),
-                        error: Box::new(error),
-                    },
-                    &locations,
-                )
-            })?;
+            validate::validate_schema_remembered(&dict, context.options.validated.as_deref())
+                .map_err(|error| {
+                    LoadError::located(
+                        LoadError::Schema {
+                            file: filename.clone(),
+                            error: Box::new(error),
+                        },
+                        &locations,
+                    )
+                })?;
             if let Some(map) = dict.as_object_mut()
                 && map.shift_remove("version").is_some()
             {

@@ -15,7 +15,7 @@ mod schema;
 mod semantics;
 
 pub use consistency::{ConsistencyError, check_consistency};
-pub use schema::{SchemaError, validate_schema};
+pub use schema::{SchemaError, validate_schema, validate_schema_remembered};
 pub use semantics::{ValidationError, validate_semantics};
 
 use crate::loader::tree::{Segment, TreePath};

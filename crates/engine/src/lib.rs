@@ -28,6 +28,23 @@ pub mod spec;
 pub mod volumes;
 
 pub use bollard::models;
+
+/// berth's own cache directory, `$XDG_CACHE_HOME/berth` (`~/.cache/berth`); `None` without a
+/// home, or with `BERTH_NO_CACHE` set (to any value). What is kept there only saves work: losing
+/// it costs nothing but time.
+#[must_use]
+pub fn cache_dir() -> Option<std::path::PathBuf> {
+    if std::env::var_os("BERTH_NO_CACHE").is_some() {
+        return None;
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache"))
+        })?;
+    Some(base.join("berth"))
+}
 pub use connect::Endpoint;
 pub use error::{ConditionFailure, EngineError, Result};
 pub use exec::{ExecSpec, WaitUntil};

@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -196,6 +197,25 @@ pub fn validate_schema(dict: &Value) -> Result<(), SchemaError> {
         }
     }
     best.map_or(Ok(()), Err)
+}
+
+/// [`validate_schema`], skipping a document that `memory` (a directory) remembers as valid and
+/// remembering the ones found valid (see [`memory`]). Without a directory, every document is
+/// checked.
+///
+/// # Errors
+///
+/// As [`validate_schema`].
+pub fn validate_schema_remembered(dict: &Value, memory: Option<&Path>) -> Result<(), SchemaError> {
+    let Some(entry) = memory.and_then(|dir| memory::entry(dir, dict)) else {
+        return validate_schema(dict);
+    };
+    if memory::known_valid(&entry) {
+        return Ok(());
+    }
+    validate_schema(dict)?;
+    memory::remember(&entry);
+    Ok(())
 }
 
 /// The schema, compiled once per process.
@@ -687,5 +707,6 @@ impl fmt::Display for DisplayNumber<'_> {
     }
 }
 
+mod memory;
 #[cfg(test)]
 mod tests;

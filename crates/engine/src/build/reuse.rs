@@ -21,11 +21,7 @@ use super::{BuildRequest, Builder};
 
 /// Where the records are kept.
 fn records_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("berth").join("builds"))
+    Some(crate::cache_dir()?.join("builds"))
 }
 
 /// Whether a Dockerfile fetches something whose change only the daemon can see.
