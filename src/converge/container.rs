@@ -417,6 +417,14 @@ pub fn resolve_service_references(
 /// container in `containers` are hashed unresolved.
 #[must_use]
 pub fn hash_for_up(service: &ServiceConfig, containers: &HashMap<String, String>) -> String {
+    let refers = !service.volumes_from.is_empty()
+        || [&service.network_mode, &service.ipc, &service.pid]
+            .iter()
+            .any(|mode| mode.starts_with("service:"));
+    if !refers {
+        // Nothing to resolve: no copy of the service to hash.
+        return super::hash::service_hash(service);
+    }
     match resolve_service_references(service, containers) {
         Ok(resolved) => super::hash::service_hash(&resolved),
         Err(_) => super::hash::service_hash(service),
