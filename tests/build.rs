@@ -147,20 +147,31 @@ async fn ignore_table(
         images.0.push(format!("{}-berth-c{i:02}", project.name));
     }
 
-    // The oracle, with the same builder.
-    let output = Command::new("docker")
-        .args(["compose", "-p", &project.name, "build"])
-        .current_dir(&project.dir)
-        .env(
-            "DOCKER_BUILDKIT",
-            if builder == Builder::BuildKit {
-                "1"
-            } else {
-                "0"
-            },
-        )
-        .output()
-        .unwrap();
+    // The oracle, with the same builder. Its classic builds meet the daemon's race that berth's
+    // engine retries (an image removed by another test while a `FROM scratch` step looks for a
+    // cached one: `unable to find image "sha256:…"`), so it gets the same second chances.
+    let mut attempts = 0;
+    let output = loop {
+        attempts += 1;
+        let output = Command::new("docker")
+            .args(["compose", "-p", &project.name, "build"])
+            .current_dir(&project.dir)
+            .env(
+                "DOCKER_BUILDKIT",
+                if builder == Builder::BuildKit {
+                    "1"
+                } else {
+                    "0"
+                },
+            )
+            .output()
+            .unwrap();
+        let lost =
+            String::from_utf8_lossy(&output.stderr).contains("unable to find image \"sha256:");
+        if output.status.success() || !lost || attempts == 3 {
+            break output;
+        }
+    };
     assert!(
         output.status.success(),
         "docker compose build: {}",

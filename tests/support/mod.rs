@@ -212,6 +212,21 @@ impl TestProject {
             args.extend(ids);
             docker(&args);
         }
+        // Images the project's builds left untagged (a rebuild moves the tag to the new image).
+        let dangling = docker(&[
+            "images",
+            "-q",
+            "--filter",
+            "dangling=true",
+            "--filter",
+            &filter,
+        ]);
+        let dangling: Vec<&str> = dangling.split_whitespace().collect();
+        if !dangling.is_empty() {
+            let mut args = vec!["rmi"];
+            args.extend(dangling);
+            docker(&args);
+        }
         for kind in ["network", "volume"] {
             let ids = docker(&[kind, "ls", "-q", "--filter", &filter]);
             let ids: Vec<&str> = ids.split_whitespace().collect();
