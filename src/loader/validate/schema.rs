@@ -200,7 +200,7 @@ pub fn validate_schema(dict: &Value) -> Result<(), SchemaError> {
 }
 
 /// [`validate_schema`], skipping a document that `memory` (a directory) remembers as valid and
-/// remembering the ones found valid (see [`memory`]). Without a directory, every document is
+/// remembering the ones found valid (one empty file per document digest, per executable). Without a directory, every document is
 /// checked.
 ///
 /// # Errors
