@@ -200,8 +200,8 @@ pub fn validate_schema(dict: &Value) -> Result<(), SchemaError> {
 }
 
 /// [`validate_schema`], skipping a document that `memory` (a directory) remembers as valid and
-/// remembering the ones found valid (one empty file per document digest, per executable). Without a directory, every document is
-/// checked.
+/// remembering the ones found valid (one empty file per document digest, per executable).
+/// Without a directory, every document is checked.
 ///
 /// # Errors
 ///
