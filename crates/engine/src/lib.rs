@@ -28,6 +28,15 @@ pub mod spec;
 pub mod volumes;
 
 pub use bollard::models;
+pub use connect::Endpoint;
+pub use error::{ConditionFailure, EngineError, Result};
+pub use exec::{ExecSpec, WaitUntil};
+pub use execute::{Event, EventStatus, Reporter, execute};
+pub use hijack::{Hijacked, copy_output};
+pub use plan::{Operation, Plan, StepId};
+pub use spec::{ContainerSpec, FileInjection, NetworkSpec, VolumeSpec};
+
+use bollard::Docker;
 
 /// berth's own cache directory, `$XDG_CACHE_HOME/berth` (`~/.cache/berth`); `None` without a
 /// home, or with `BERTH_NO_CACHE` set (to any value). What is kept there only saves work: losing
@@ -45,15 +54,6 @@ pub fn cache_dir() -> Option<std::path::PathBuf> {
         })?;
     Some(base.join("berth"))
 }
-pub use connect::Endpoint;
-pub use error::{ConditionFailure, EngineError, Result};
-pub use exec::{ExecSpec, WaitUntil};
-pub use execute::{Event, EventStatus, Reporter, execute};
-pub use hijack::{Hijacked, copy_output};
-pub use plan::{Operation, Plan, StepId};
-pub use spec::{ContainerSpec, FileInjection, NetworkSpec, VolumeSpec};
-
-use bollard::Docker;
 
 /// A connection to one container engine. Cheap to clone: clones share the connection pool.
 #[derive(Debug, Clone)]

@@ -543,10 +543,6 @@ async fn dockerfile_text(spec: &context::ContextSpec) -> Result<String> {
     }
 }
 
-/// The exit code a failed RUN's message names: the classic builder's "The command '…' returned
-/// a non-zero code: N", BuildKit's "…: exit code: N" (20.10's "executor failed running […]: exit
-/// code: N", later "process "…" did not complete successfully: exit code: N"); else 1, as Compose
-/// maps a missing code.
 /// Whether `message` is the classic builder's cache lookup losing a candidate image to a
 /// concurrent removal: `unable to find image "sha256:<64 hex>"`, the image id quoted (a missing
 /// base image is `No such image: …`, or a pull's error, instead).
@@ -558,6 +554,10 @@ fn lost_cache_candidate(message: &str) -> bool {
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The exit code a failed RUN's message names: the classic builder's "The command '…' returned
+/// a non-zero code: N", BuildKit's "…: exit code: N" (20.10's "executor failed running […]: exit
+/// code: N", later "process "…" did not complete successfully: exit code: N"); else 1, as Compose
+/// maps a missing code.
 fn step_code(message: &str) -> u16 {
     ["returned a non-zero code: ", "exit code: "]
         .iter()
