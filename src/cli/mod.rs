@@ -93,10 +93,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// berth's commands. Each one's arguments are only built when it runs (`defer`): building all
-/// of them cost every invocation more than a millisecond.
+/// berth's commands.
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub enum Command {
     /// Attach local standard input, output, and error streams to a service's running container.
     Attach(attach::AttachArgs),
