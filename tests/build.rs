@@ -88,13 +88,17 @@ const FILES: &[&str] = &[
     "logs/keep/2.log",
 ];
 
-fn write_context(dir: &Path, ignore: &str, dockerfile_ignore: Option<&str>) {
+fn write_context(dir: &Path, from: &str, ignore: &str, dockerfile_ignore: Option<&str>) {
     for file in FILES {
         let path = dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, file).unwrap();
     }
-    std::fs::write(dir.join("Dockerfile"), "FROM scratch\nCOPY . /ctx\n").unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {from}\nCOPY . /ctx\n"),
+    )
+    .unwrap();
     std::fs::write(dir.join(".dockerignore"), ignore).unwrap();
     if let Some(text) = dockerfile_ignore {
         std::fs::write(dir.join("Dockerfile.dockerignore"), text).unwrap();
@@ -137,9 +141,33 @@ async fn ignore_table(
     }
     let project = TestProject::new(test, &compose);
     let mut images = Images(Vec::new());
+    // The classic builder looks for a cached step among the children of the step's parent, and
+    // for `FROM scratch` among every parentless image of the daemon, which other tests remove
+    // concurrently (the daemon then fails the build). An empty base of the test's own keeps
+    // the candidates to this test's images.
+    let from = if builder == Builder::Classic {
+        let base = format!("{}-base", project.name);
+        let output = Command::new("sh")
+            .args([
+                "-c",
+                &format!("tar cf - --files-from /dev/null | docker import - {base}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        images.0.push(base.clone());
+        base
+    } else {
+        "scratch".to_owned()
+    };
     for (i, (ignore, dockerfile_ignore)) in CASES.iter().enumerate() {
         write_context(
             &project.dir.join(format!("c{i:02}")),
+            &from,
             ignore,
             *dockerfile_ignore,
         );

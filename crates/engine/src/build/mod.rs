@@ -217,7 +217,7 @@ impl Engine {
     /// The classic builder's cache lookup for a `FROM scratch` step lists every image without a
     /// parent and then fails the build, `unable to find image "sha256:…"`, when one of them is
     /// removed meanwhile (by any project: moby's `getLocalCachedImage`). Nothing of the build was
-    /// wrong, so such a build is sent again, twice at most, saying so.
+    /// wrong, so such a build is sent again, twice at most and after a pause, saying so.
     pub async fn build_image(
         &self,
         request: BuildRequest,
@@ -235,6 +235,8 @@ impl Engine {
                         "{message}: an image was removed while the daemon looked for a cached \
                          step; building again\n"
                     ));
+                    // Removals come in runs (a `down --rmi`, a prune): let this one pass.
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
                     attempt += 1;
                 }
                 result => return result,
