@@ -229,3 +229,89 @@ fn config_matches_compose_on_awesome_compose() {
         failures.join("\n")
     );
 }
+
+/// Every file under `dir`, recursively (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+/// A valid project is remembered in berth's cache (its next loads skip the schema); the same
+/// service made invalid is still checked and fails as Compose fails, with its location, and is
+/// not remembered; `BERTH_NO_CACHE` writes nothing.
+#[test]
+fn valid_documents_are_remembered_and_an_edit_is_checked_again() {
+    let valid = "services:\n  web:\n    image: busybox\n    restart: always\n";
+    let project = crate::support::TestProject::new("valid-memory", valid);
+    let cache = project.dir.join("cache");
+    let cache_env = cache.display().to_string();
+    let env = [("XDG_CACHE_HOME", cache_env.as_str())];
+    let memory = cache.join("berth").join("valid");
+
+    for _ in 0..2 {
+        let output = project.berth_env(&env, &["config", "-q"]);
+        assert!(output.status.success(), "{}", crate::support::text(&output));
+    }
+    assert_eq!(files_under(&memory).len(), 1, "{:?}", files_under(&memory));
+
+    let invalid = valid.replace("restart: always", "restart: true");
+    std::fs::write(project.dir.join("compose.yaml"), invalid).unwrap();
+    let file = project.dir.join("compose.yaml").display().to_string();
+    for _ in 0..2 {
+        let ours = project.berth_env(&env, &["config", "-q"]);
+        let theirs = project.compose(&["config", "-q"]);
+        assert_eq!(
+            ours.status.code(),
+            Some(1),
+            "{}",
+            crate::support::text(&ours)
+        );
+        assert_eq!(
+            theirs.status.code(),
+            Some(1),
+            "{}",
+            crate::support::text(&theirs)
+        );
+        let expected = format!("validating {file}: services.web.restart must be a string");
+        assert!(
+            String::from_utf8_lossy(&theirs.stderr).contains(&expected),
+            "{}",
+            crate::support::text(&theirs)
+        );
+        let ours = String::from_utf8_lossy(&ours.stderr).into_owned();
+        assert!(ours.contains(&expected), "{ours}");
+        assert!(ours.contains(&format!("{file}:4:5")), "{ours}");
+    }
+    assert_eq!(
+        files_under(&memory).len(),
+        1,
+        "the invalid file is not remembered"
+    );
+
+    std::fs::write(
+        project.dir.join("compose.yaml"),
+        valid.replace("always", "unless-stopped"),
+    )
+    .unwrap();
+    let mut no_cache = env.to_vec();
+    no_cache.push(("BERTH_NO_CACHE", "1"));
+    let output = project.berth_env(&no_cache, &["config", "-q"]);
+    assert!(output.status.success(), "{}", crate::support::text(&output));
+    assert_eq!(
+        files_under(&memory).len(),
+        1,
+        "BERTH_NO_CACHE writes nothing"
+    );
+}
