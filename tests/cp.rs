@@ -317,10 +317,13 @@ fn both(project: &TestProject, args: &[&str]) -> Option<String> {
     None
 }
 
+/// The last line of `output`'s stderr that is a message, not Compose's log of its tar writer
+/// finding the pipe closed: when the daemon refuses a copy, that goroutine may log after the
+/// error is printed (`level=error msg="Can't add file … to tar: io: read/write on closed pipe"`).
 fn last_line(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr)
         .lines()
-        .last()
+        .rfind(|line| !(line.starts_with("time=") && line.contains("read/write on closed pipe")))
         .unwrap_or_default()
         .to_owned()
 }
