@@ -326,20 +326,24 @@ fn down_by_name_alone_works_without_files() {
 #[test]
 fn no_daemon_is_one_clear_error_naming_the_socket() {
     let project = TestProject::new("no-daemon", SIMPLE);
-    let output = project.berth_env(
-        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
-        &["up", "-d"],
-    );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("unix:///nonexistent/docker.sock"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("cannot connect to the Docker daemon"),
-        "{stderr}"
-    );
+    // `ls` goes its own way to the daemon (one lean list request that is also the check).
+    for command in [&["up", "-d"][..], &["ls"]] {
+        let output = project.berth_env(
+            &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+            command,
+        );
+        assert!(!output.status.success(), "{command:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("unix:///nonexistent/docker.sock"),
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("cannot connect to the Docker daemon"),
+            "{command:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 2, "{command:?}: {stderr}");
+    }
 }
 
 #[test]

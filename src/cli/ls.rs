@@ -8,14 +8,14 @@ use anyhow::{Context as _, bail};
 use berth_engine::containers::LabelFilter;
 use berth_engine::labels;
 use clap::Args;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::context::block_on;
 use super::print_stdout;
 use super::table::tabulate;
-use crate::converge::observed::ObservedContainer;
 
-/// Arguments of `berth ls`.
+// Arguments of `berth ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Show all stopped Compose projects.
@@ -68,20 +68,14 @@ pub fn run(args: &LsArgs) -> anyhow::Result<i32> {
             args.format
         );
     }
-    let containers = block_on(async {
-        // The daemon check rides along with the one list call.
+    let containers: Vec<Listed> = block_on(async {
+        // The list call is also the daemon check: it is the only request.
         let engine = berth_engine::Engine::open_default()?;
         let filter = LabelFilter::default()
             .with_key(labels::PROJECT)
             .with_key(labels::CONFIG_HASH);
-        Ok(engine
-            .checked(engine.list_containers(&filter, args.all))
-            .await?)
+        Ok(engine.list_containers_as(&filter, args.all).await?)
     })?;
-    let containers: Vec<ObservedContainer> = containers
-        .into_iter()
-        .map(|summary| ObservedContainer { summary })
-        .collect();
     let stacks: Vec<Stack> = stacks(&containers)
         .into_iter()
         .filter(|stack| {
@@ -103,15 +97,39 @@ pub fn run(args: &LsArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// What `ls` reads of a listed container: its state and two labels. Decoding only these (serde
+/// skips the rest of each summary) costs a fraction of decoding whole summaries.
+#[derive(Debug, Default, Deserialize)]
+pub struct Listed {
+    /// `running`, `exited`, …
+    #[serde(rename = "State", default)]
+    pub state: String,
+    /// The labels `ls` shows.
+    #[serde(rename = "Labels", default)]
+    pub labels: Option<ListedLabels>,
+}
+
+/// The labels of a [`Listed`] container (names as in [`labels`]; a unit test holds them equal).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListedLabels {
+    /// `com.docker.compose.project`.
+    #[serde(rename = "com.docker.compose.project", default)]
+    pub project: String,
+    /// `com.docker.compose.project.config_files`.
+    #[serde(rename = "com.docker.compose.project.config_files")]
+    pub config_files: Option<String>,
+}
+
 /// Groups containers by project (sorted by name), as Compose's `containersToStacks`.
 #[must_use]
-pub fn stacks(containers: &[ObservedContainer]) -> Vec<Stack> {
-    let mut projects: BTreeMap<&str, Vec<&ObservedContainer>> = BTreeMap::new();
+pub fn stacks(containers: &[Listed]) -> Vec<Stack> {
+    let mut projects: BTreeMap<&str, Vec<&Listed>> = BTreeMap::new();
     for container in containers {
-        projects
-            .entry(container.label(labels::PROJECT))
-            .or_default()
-            .push(container);
+        let project = container
+            .labels
+            .as_ref()
+            .map_or("", |labels| labels.project.as_str());
+        projects.entry(project).or_default().push(container);
     }
     projects
         .into_iter()
@@ -120,12 +138,11 @@ pub fn stacks(containers: &[ObservedContainer]) -> Vec<Stack> {
             let mut files: Vec<&str> = Vec::new();
             let mut missing_files = false;
             for container in &containers {
-                *counts.entry(container.state()).or_default() += 1;
+                *counts.entry(container.state.clone()).or_default() += 1;
                 match container
-                    .summary
                     .labels
                     .as_ref()
-                    .and_then(|labels| labels.get(labels::CONFIG_FILES))
+                    .and_then(|labels| labels.config_files.as_deref())
                 {
                     Some(list) => {
                         for file in list.split(',') {
@@ -185,38 +202,36 @@ pub fn render(format: &str, stacks: &[Stack]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum};
-
     use super::*;
 
-    fn container(
-        project: &str,
-        state: ContainerSummaryStateEnum,
-        files: &str,
-    ) -> ObservedContainer {
-        ObservedContainer {
-            summary: ContainerSummary {
-                labels: Some(HashMap::from([
-                    (labels::PROJECT.to_owned(), project.to_owned()),
-                    (labels::CONFIG_FILES.to_owned(), files.to_owned()),
-                ])),
-                state: Some(state),
-                ..Default::default()
+    /// A container as the daemon lists it (`GET /containers/json`), with Compose's labels.
+    fn container(project: &str, state: &str, files: &str) -> Listed {
+        let summary = serde_json::json!({
+            "Id": "0123",
+            "Names": [format!("/{project}-web-1")],
+            "Image": "busybox:local",
+            "State": state,
+            "Status": "Up 2 seconds",
+            "Labels": {
+                labels::PROJECT: project,
+                labels::CONFIG_FILES: files,
+                labels::SERVICE: "web",
+                labels::CONFIG_HASH: "abc",
             },
-        }
+            "NetworkSettings": {"Networks": {"x_default": {"IPAddress": "172.18.0.2"}}},
+            "Mounts": [],
+        });
+        serde_json::from_value(summary).expect("a listed container decodes")
     }
 
     #[test]
     fn projects_count_states_and_join_files() {
-        use ContainerSummaryStateEnum::{EXITED, RUNNING};
         let file = "/work/wt/cmds/tests/fixtures/cmds/basic/compose.yaml";
         let containers = vec![
-            container("berthtest-cmds-try", RUNNING, file),
-            container("berthtest-cmds-try", EXITED, file),
-            container("a", RUNNING, "/a/compose.yaml,/a/compose.override.yaml"),
-            container("berthtest-cmds-try", RUNNING, file),
+            container("berthtest-cmds-try", "running", file),
+            container("berthtest-cmds-try", "exited", file),
+            container("a", "running", "/a/compose.yaml,/a/compose.override.yaml"),
+            container("berthtest-cmds-try", "running", file),
         ];
         let stacks = stacks(&containers);
         assert_eq!(
@@ -232,5 +247,32 @@ mod tests {
             )
         );
         assert_eq!(render("json", &[]), "[]\n");
+    }
+
+    #[test]
+    fn a_container_without_labels_or_config_files_is_listed_as_compose_lists_it() {
+        let bare: Listed =
+            serde_json::from_str(r#"{"State":"created","Labels":null}"#).expect("decodes");
+        let unlabelled: Listed = serde_json::from_value(serde_json::json!({
+            "State": "running",
+            "Labels": {labels::PROJECT: "p"},
+        }))
+        .expect("decodes");
+        let stacks = stacks(&[bare, unlabelled]);
+        assert_eq!(
+            stacks,
+            vec![
+                Stack {
+                    name: String::new(),
+                    status: "created(1)".to_owned(),
+                    config_files: "N/A".to_owned(),
+                },
+                Stack {
+                    name: "p".to_owned(),
+                    status: "running(1)".to_owned(),
+                    config_files: "N/A".to_owned(),
+                },
+            ]
+        );
     }
 }

@@ -82,10 +82,16 @@ fn sorted_json(map: &HashMap<String, String>) -> String {
 
 /// `name=value` pairs, percent-encoded as Go's `url.Values.Encode` does.
 #[derive(Default)]
-struct Query(String);
+pub(crate) struct Query(String);
 
 impl Query {
-    fn push(&mut self, name: &str, value: &str) {
+    /// The query so far, without `?`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Appends `name=value`, both percent-encoded.
+    pub(crate) fn push(&mut self, name: &str, value: &str) {
         if !self.0.is_empty() {
             self.0.push('&');
         }
