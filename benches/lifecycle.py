@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time berth's lifecycle commands against `docker compose` and against the Engine API floor.
 
-Usage: lifecycle.py [--rounds R] [--sizes 10,50] [--only up,noop,ps,ls,down,wait]
+Usage: lifecycle.py [--rounds R] [--repeat K] [--sizes 10,50] [--only up,noop,ps,ls,down,wait]
                     [--wait-size 10] [--no-compose] [--berth PATH] [--compose CMD]
                     [--timeout S] [--json FILE] [--workdir DIR]
 
@@ -10,7 +10,9 @@ service depending on 2 or 3 of the layer below; 10 services: depth 2, 50: depth 
 and for `wait` the same shape with healthchecks and `condition: service_healthy`.
 
 Each round, each tool runs one whole cycle on its own project (`berthbench-life-<tool>-<size>`),
-in an order rotated every round so that a busy machine hits them alike:
+in an order rotated every round so that a busy machine hits them alike. The steps that change
+nothing (`noop`, `ps`, `ls`) run `--repeat` times in a row within each cycle, each run one sample:
+they take milliseconds, and one sample per round is at the mercy of one scheduler hiccup.
 
   up     `up -d` on nothing                   checked: every container running afterwards
   noop   `up -d` again, nothing changed       checked: no container recreated
@@ -228,9 +230,12 @@ def check(operation, project, services, before):
     return None
 
 
-def cycle(tool, operations, scenario, compose, results):
-    """One tool's cycle on its project; appends an Outcome per timed operation to `results`,
-    then sweeps the project away."""
+REPEATABLE = ("noop", "ps", "ls")
+
+
+def cycle(tool, operations, scenario, compose, results, repeat=1):
+    """One tool's cycle on its project; appends an Outcome per timed run to `results` (`repeat`
+    of them for the steps that change nothing), then sweeps the project away."""
     file, services, health = scenario["file"], scenario["services"], scenario["health"]
     project = project_name(tool, len(services), health)
     if health:
@@ -240,7 +245,8 @@ def cycle(tool, operations, scenario, compose, results):
         steps = list(CYCLE)
         timed = set(CYCLE) & operations
         # Only what is timed, with the `up` it needs first and the `down` after it.
-        steps = [step for step in steps if step in timed or step in ("up", "down")]
+        steps = [run for step in steps if step in timed or step in ("up", "down")
+                 for run in [step] * (repeat if step in REPEATABLE else 1)]
     borrowed = False
     failed_up = False
     for step in steps:
@@ -337,7 +343,7 @@ def report(scenario, operation, per_tool, notes):
     return row
 
 
-def run_scenario(scenario, tools, compose, operations, rounds, notes):
+def run_scenario(scenario, tools, compose, operations, rounds, notes, repeat=1):
     timed = [operation for operation in OPERATIONS if operation in operations
              and (operation == "wait") == scenario["health"]]
     results = {tool.name: {operation: [] for operation in timed} for tool in tools}
@@ -346,7 +352,7 @@ def run_scenario(scenario, tools, compose, operations, rounds, notes):
         order = tools[shift:] + tools[:shift]
         for tool in order:
             start = time.perf_counter()
-            cycle(tool, operations, scenario, compose, results[tool.name])
+            cycle(tool, operations, scenario, compose, results[tool.name], repeat)
             figures = " ".join(
                 f"{operation}=" + (seconds_text(outcomes[-1].seconds) if outcomes
                                    and outcomes[-1].error is None else "fail")
@@ -361,6 +367,8 @@ def run_scenario(scenario, tools, compose, operations, rounds, notes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of noop, ps and ls per cycle, each a sample (5)")
     parser.add_argument("--sizes", default="10,50", help="project sizes for up/noop/ps/ls/down")
     parser.add_argument("--wait-size", type=int, default=10, help="size of the `wait` project")
     parser.add_argument("--only", default=",".join(OPERATIONS),
@@ -424,11 +432,12 @@ def main():
         print(f"floor: benches/floor.py (in process); compose: "
               f"{'-' if compose is None else arguments.compose}; berth: "
               f"{arguments.berth if berth_note is None else 'missing'}; rounds: "
-              f"{arguments.rounds}; projects in {workdir}", flush=True)
+              f"{arguments.rounds}, {arguments.repeat} runs of noop, ps and ls in each; "
+              f"projects in {workdir}", flush=True)
         print(HEADER, flush=True)
         for scenario in scenarios:
             rows.extend(run_scenario(scenario, tools, compose, operations, arguments.rounds,
-                                     notes))
+                                     notes, max(1, arguments.repeat)))
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: cleaning up", file=sys.stderr, flush=True)
@@ -447,7 +456,8 @@ def main():
         print(f"note: {note}")
     if arguments.json:
         with open(arguments.json, "w", encoding="utf-8") as handle:
-            json.dump({"rounds": arguments.rounds, "rows": rows, "notes": notes}, handle,
+            json.dump({"rounds": arguments.rounds, "repeat": arguments.repeat, "rows": rows,
+                       "notes": notes}, handle,
                       indent=1)
     if interrupted:
         sys.exit(130)

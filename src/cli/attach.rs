@@ -13,7 +13,7 @@ use super::exec::configured_detach_keys;
 use super::target::{Target, daemon_error, specified_container};
 use crate::interactive::Wiring;
 
-/// Arguments of `berth attach`.
+// Arguments of `berth attach`.
 #[derive(Debug, Args)]
 pub struct AttachArgs {
     /// Override the key sequence for detaching from a container.

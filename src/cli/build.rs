@@ -27,7 +27,7 @@ use super::up::image_reference;
 use crate::loader::Loaded;
 use crate::model::{BuildConfig, ServiceConfig};
 
-/// Arguments of `berth build`.
+// Arguments of `berth build`.
 #[derive(Debug, Args)]
 #[expect(
     clippy::struct_excessive_bools,

@@ -13,7 +13,7 @@ use crate::loader::tree::{Map, Value};
 use crate::loader::{self, LoadOptions, interpolate};
 use crate::output;
 
-/// Arguments of `berth config`.
+// Arguments of `berth config`.
 #[derive(Debug, Args)]
 #[expect(
     clippy::struct_excessive_bools,

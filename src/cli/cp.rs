@@ -32,7 +32,7 @@ use crate::converge::observed::ObservedContainer;
 /// The two forms of the command line.
 const USAGE: &str = "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH";
 
-/// Arguments of `berth cp`.
+// Arguments of `berth cp`.
 #[derive(Debug, Args)]
 #[command(override_usage = USAGE)]
 pub struct CpArgs {

@@ -11,7 +11,7 @@ use super::context::{self, Session};
 use crate::converge::observed::Observed;
 use crate::converge::reconcile::{DownOptions, RemoveImages, plan_down};
 
-/// Stop and remove containers, networks.
+// Stop and remove containers, networks.
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// Remove containers for services not defined in the Compose file.

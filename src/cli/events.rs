@@ -19,7 +19,7 @@ use super::inspect::project_name;
 use super::target::daemon_error;
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth events`.
+// Arguments of `berth events`.
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Output events as a stream of json objects.

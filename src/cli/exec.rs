@@ -11,7 +11,7 @@ use super::context::block_on;
 use super::target::{Target, daemon_error, specified_container};
 use crate::interactive::{Wiring, run_session};
 
-/// Arguments of `berth exec`.
+// Arguments of `berth exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Detached mode: run the command in the background.

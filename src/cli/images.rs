@@ -19,7 +19,7 @@ use super::table::{human_duration, now_unix, tabulate, truncate_id};
 use super::target::daemon_error;
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth images`.
+// Arguments of `berth images`.
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
     /// Format the output. Values: [table | json].

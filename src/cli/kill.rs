@@ -11,7 +11,7 @@ use super::Cli;
 use super::context::{block_on, connect};
 use super::target::{OneOff, Target, add_each, execute, list_containers, nodes_from_labels};
 
-/// Arguments of `berth kill`.
+// Arguments of `berth kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
     /// SIGNAL to send to the container.

@@ -44,7 +44,7 @@ const GRACE: Duration = Duration::from_millis(1500);
 /// A line longer than this without a newline is printed in pieces, so memory stays bounded.
 const MAX_LINE: usize = 1 << 20;
 
-/// Arguments of `berth logs`.
+// Arguments of `berth logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Follow log output (`-f`, read as `--follow` after `logs`).

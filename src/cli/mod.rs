@@ -93,8 +93,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// berth's commands.
+/// berth's commands. Each one's arguments are built only when it runs (`defer`): building all of
+/// them was half of every invocation's start-up instructions. [`Cli::parse_args`] makes the
+/// exceptions. The argument structs carry plain comments, not doc comments: clap turns a doc
+/// comment into the command's help text, and a late build would put it over the one here.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Attach local standard input, output, and error streams to a service's running container.
     Attach(attach::AttachArgs),
@@ -280,6 +284,42 @@ pub fn run_publish_flags(
 }
 
 impl Cli {
+    /// Parses `args` (the program name first), as clap's `parse_from`, or prints the usage error
+    /// and exits.
+    ///
+    /// `rm`'s and `version`'s arguments are built before the global ones are handed down, as
+    /// without `defer`: their `-f` is `--force` and `--format`, and their long-only `--file` takes
+    /// the global `--file`'s place, which clap allows only when the command already has that
+    /// argument when the globals arrive.
+    pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Self {
+        Self::try_parse_args(args).unwrap_or_else(|error| error.exit())
+    }
+
+    /// [`Cli::parse_args`], returning the usage error.
+    ///
+    /// # Errors
+    /// The usage error, formatted with the command it is about.
+    pub fn try_parse_args(
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+    ) -> Result<Self, clap::Error> {
+        use clap::FromArgMatches as _;
+        let mut command = Self::clap_command();
+        let mut matches = command.try_get_matches_from_mut(args)?;
+        Self::from_arg_matches_mut(&mut matches).map_err(|error| error.format(&mut command))
+    }
+
+    /// The command line's definition: commands deferred, but for those whose own `-f` shadows
+    /// the global one.
+    fn clap_command() -> clap::Command {
+        use clap::{Args as _, CommandFactory as _};
+        let built = |command: clap::Command| command.defer(|command| command);
+        Self::command()
+            .mut_subcommand("rm", |rm| built(rm::RmArgs::augment_args(rm)))
+            .mut_subcommand("version", |version| {
+                built(version::VersionArgs::augment_args(version))
+            })
+    }
+
     /// `--parallel` / `COMPOSE_PARALLEL_LIMIT` as a limit: `None` when unlimited (`-1`, `0`).
     #[must_use]
     pub fn parallel_limit(&self) -> Option<usize> {
@@ -348,5 +388,81 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_args(
+            std::iter::once("berth")
+                .chain(line.iter().copied())
+                .map(std::ffi::OsString::from),
+        )
+    }
+
+    /// Each command's name and help texts.
+    fn abouts(command: &clap::Command) -> Vec<(String, Option<String>, Option<String>)> {
+        command
+            .get_subcommands()
+            .filter(|command| command.get_name() != "help")
+            .map(|command| {
+                (
+                    command.get_name().to_owned(),
+                    command.get_about().map(ToString::to_string),
+                    command.get_long_about().map(ToString::to_string),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_command_is_well_formed_with_the_global_arguments() {
+        // Builds every deferred command and checks what clap checks in debug builds (duplicate
+        // flags among them), which otherwise happens only when that command runs.
+        Cli::clap_command().debug_assert();
+    }
+
+    #[test]
+    fn building_a_command_late_keeps_its_help_text() {
+        // What `berth --help` lists (commands not built) is what `berth ps --help` shows (built):
+        // an argument struct's doc comment would replace it.
+        let mut command = Cli::clap_command();
+        let listed = abouts(&command);
+        assert!(
+            listed.iter().all(|(_, about, _)| about.is_some()),
+            "{listed:?}"
+        );
+        command.build();
+        assert_eq!(abouts(&command), listed);
+    }
+
+    #[test]
+    fn rm_and_version_keep_their_own_f_and_take_file_long_only() {
+        let cli = parse(&["-f", "a.yaml", "rm", "-f", "web"]).expect("parses");
+        let Command::Rm(args) = &cli.command else {
+            panic!("not rm: {cli:?}");
+        };
+        assert!(args.force);
+        assert_eq!(args.services, ["web"]);
+        assert_eq!(cli.files, ["a.yaml"]);
+        let cli = parse(&["rm", "--file", "b.yaml", "-s"]).expect("parses");
+        assert!(matches!(&cli.command, Command::Rm(args) if args.stop && !args.force));
+        assert_eq!(cli.files, ["b.yaml"]);
+        let cli = parse(&["version", "-f", "json"]).expect("parses");
+        assert!(matches!(&cli.command, Command::Version(args) if args.format == "json"));
+    }
+
+    #[test]
+    fn global_arguments_reach_a_deferred_command_in_either_place() {
+        let cli = parse(&["ps", "-f", "a.yaml", "-p", "name", "--all"]).expect("parses");
+        assert_eq!(cli.files, ["a.yaml"]);
+        assert_eq!(cli.project_name.as_deref(), Some("name"));
+        assert!(matches!(&cli.command, Command::Ps(args) if args.all));
+        let error = parse(&["ps", "--no-such-flag"]).expect_err("refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::UnknownArgument);
+        assert!(error.to_string().contains("--no-such-flag"), "{error}");
     }
 }

@@ -8,7 +8,7 @@ use super::Cli;
 use super::context::{block_on, connect};
 use super::target::{OneOff, Target, add_each, execute, list_containers};
 
-/// Arguments of `berth pause` and `berth unpause`.
+// Arguments of `berth pause` and `berth unpause`.
 #[derive(Debug, Args)]
 pub struct PauseArgs {
     /// Services to pause or unpause (default: all).

@@ -12,7 +12,7 @@ use super::inspect::project_name;
 use super::target::specified_container;
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth port`.
+// Arguments of `berth port`.
 #[derive(Debug, Args)]
 pub struct PortArgs {
     /// tcp or udp.

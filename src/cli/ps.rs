@@ -18,7 +18,7 @@ use super::target::{OneOff, Target, list_containers};
 use super::{Cli, print_stdout};
 use crate::converge::observed::ObservedContainer;
 
-/// Arguments of `berth ps`.
+// Arguments of `berth ps`.
 #[derive(Debug, Args)]
 pub struct PsArgs {
     /// Show all stopped containers (including those created by the run command).

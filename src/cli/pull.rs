@@ -19,7 +19,7 @@ use super::target::Target;
 use crate::model::{Project, ServiceConfig};
 use crate::progress::{Detail, Progress};
 
-/// Arguments of `berth pull`.
+// Arguments of `berth pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// Pull without printing progress information.

@@ -14,7 +14,7 @@ use super::context::{Session, block_on};
 use super::target::Target;
 use crate::progress::Detail;
 
-/// Arguments of `berth push`.
+// Arguments of `berth push`.
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// Push what it can and ignores images with push failures.

@@ -11,7 +11,7 @@ use super::Cli;
 use super::context::{block_on, connect};
 use super::target::{Direction, OneOff, Services, Target, add_each, execute, list_containers};
 
-/// Arguments of `berth restart`.
+// Arguments of `berth restart`.
 #[derive(Debug, Args)]
 pub struct RestartArgs {
     /// Specify a shutdown timeout in seconds.

@@ -10,7 +10,7 @@ use super::context::{block_on, connect};
 use super::target::{OneOff, Target, add_each, execute, list_containers};
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth rm`.
+// Arguments of `berth rm`.
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Don't ask to confirm removal.

@@ -24,7 +24,7 @@ use crate::converge::reconcile::{self, Recreate, UpOptions};
 use crate::interactive::{Wiring, run_session};
 use crate::model::{Project, ServiceConfig};
 
-/// Arguments of `berth run`.
+// Arguments of `berth run`.
 #[derive(Debug, Args)]
 #[allow(
     clippy::struct_excessive_bools,

@@ -9,7 +9,7 @@ use super::Cli;
 use super::context::{block_on, connect};
 use super::target::{Direction, OneOff, Target, add_each, execute, list_containers};
 
-/// Arguments of `berth start`.
+// Arguments of `berth start`.
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// Services to start (with their dependencies).

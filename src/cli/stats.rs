@@ -26,7 +26,7 @@ use super::table::{tabulate, truncate_id};
 use super::target::daemon_error;
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth stats`.
+// Arguments of `berth stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Show all containers (default shows just running).

@@ -8,7 +8,7 @@ use super::Cli;
 use super::context::{block_on, connect};
 use super::target::{Direction, OneOff, Target, add_each, execute, list_containers};
 
-/// Arguments of `berth stop`.
+// Arguments of `berth stop`.
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// Specify a shutdown timeout in seconds.

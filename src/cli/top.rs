@@ -14,7 +14,7 @@ use super::table::tabulate;
 use super::target::{OneOff, daemon_error, list_containers};
 use super::{Cli, print_stdout};
 
-/// Arguments of `berth top`.
+// Arguments of `berth top`.
 #[derive(Debug, Args)]
 pub struct TopArgs {
     /// Services to show (default: all).

@@ -20,7 +20,7 @@ use crate::converge::observed::Observed;
 use crate::converge::reconcile::{self, Desired, Recreate, UpOptions, plan_up};
 use crate::model::Project;
 
-/// Create and start containers.
+// Create and start containers.
 #[derive(Debug, Args)]
 #[expect(
     clippy::struct_excessive_bools,
@@ -709,7 +709,7 @@ pub(crate) async fn check_external(engine: &Engine, project: &Project) -> anyhow
     Ok(())
 }
 
-/// Creates containers for a service.
+// Creates containers for a service.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Recreate containers even if their configuration and image haven't changed.
@@ -744,7 +744,7 @@ pub struct CreateArgs {
     pub services: Vec<String>,
 }
 
-/// Scale services.
+// Scale services.
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
     /// Don't start linked services.

@@ -5,7 +5,7 @@ use clap::Args;
 /// The Docker Compose release whose behaviour berth reproduces.
 pub const COMPOSE_VERSION: &str = "2.40.3";
 
-/// Arguments of `berth version`.
+// Arguments of `berth version`.
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// Format the output: `pretty` or `json`.

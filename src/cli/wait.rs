@@ -20,7 +20,7 @@ use super::{Cli, print_stdout};
 use crate::converge::observed::Observed;
 use crate::converge::reconcile::{DownOptions, plan_down};
 
-/// Arguments of `berth wait`.
+// Arguments of `berth wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// Drops project when the first container stops.

@@ -11,7 +11,7 @@ use super::target::Target;
 use crate::attach::{AttachOptions, Style, attach, no_color_env};
 use crate::watch::{Rebuilder, Watch, WatchOptions};
 
-/// Watch the build context for services and rebuild/refresh containers when files are updated.
+// Watch the build context for services and rebuild/refresh containers when files are updated.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Do not build & start services before watching.
