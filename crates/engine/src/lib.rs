@@ -24,6 +24,8 @@ pub mod logs;
 pub mod networks;
 pub mod plan;
 pub mod registry;
+#[cfg(any(test, feature = "test-support"))]
+pub mod scratch;
 pub mod spec;
 pub mod volumes;
 

@@ -218,6 +218,7 @@ fn ask_helper(program: &str, server: &str) -> Result<Option<DockerCredentials>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::Scratch;
 
     #[test]
     fn hosts_are_normalised_as_docker_does() {
@@ -234,30 +235,8 @@ mod tests {
         assert_eq!(auth_config_key("127.0.0.1:5000"), "127.0.0.1:5000");
     }
 
-    /// A scratch directory removed on drop.
-    struct Scratch(std::path::PathBuf);
-
-    impl Scratch {
-        fn new(tag: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("berth-registry-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-        fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn config(tag: &str, text: &str) -> Scratch {
-        let dir = Scratch::new(tag);
+        let dir = Scratch::new(&format!("registry-{tag}"));
         std::fs::write(dir.path().join("config.json"), text).unwrap();
         dir
     }
@@ -292,7 +271,7 @@ mod tests {
 
     #[test]
     fn no_config_file_means_anonymous() {
-        let dir = Scratch::new("none");
+        let dir = Scratch::new("registry-none");
         assert!(credentials_in(dir.path(), "busybox").unwrap().is_none());
     }
 
@@ -313,7 +292,7 @@ mod tests {
 
     #[test]
     fn helpers_are_asked_with_the_host_on_stdin() {
-        let bin = Scratch::new("helper");
+        let bin = Scratch::new("registry-helper");
         let script = bin.path().join("docker-credential-berthtest");
         std::fs::write(
             &script,

@@ -131,38 +131,17 @@ impl Write for HashWriter {
 
 #[cfg(test)]
 mod tests {
+    use berth_engine::scratch::Scratch;
+
     use super::*;
 
     fn dict(text: &str) -> Value {
         serde_json::from_str(text).expect("JSON")
     }
 
-    /// A directory of its own under the system's temporary one, removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("berth-memory-{}-{name}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("scratch directory");
-            Self(dir)
-        }
-
-        fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     #[test]
     fn a_document_is_known_valid_once_remembered_and_only_that_document() {
-        let dir = Scratch::new("one");
+        let dir = Scratch::new("memory-one");
         let first = dict(r#"{"services":{"web":{"image":"nginx"}}}"#);
         let other = dict(r#"{"services":{"web":{"image":"nginx:2"}}}"#);
         let entry = entry(dir.path(), &first).expect("an entry");
@@ -177,7 +156,7 @@ mod tests {
 
     #[test]
     fn only_valid_documents_are_remembered_and_an_invalid_one_keeps_its_error() {
-        let dir = Scratch::new("errors");
+        let dir = Scratch::new("memory-errors");
         let valid = dict(r#"{"services":{"web":{"image":"nginx","restart":"always"}}}"#);
         let invalid = dict(r#"{"services":{"web":{"image":"nginx","restart":true}}}"#);
         super::super::validate_schema_remembered(&valid, Some(dir.path())).expect("valid");
@@ -194,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_full_directory_is_emptied_and_stale_ones_of_other_executables_removed() {
-        let dir = Scratch::new("full");
+        let dir = Scratch::new("memory-full");
         let first = entry(dir.path(), &dict("{}")).expect("an entry");
         let own = first.parent().expect("own directory").to_owned();
         std::fs::create_dir_all(&own).expect("own directory");
