@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary, NetworkConnectRequest};
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions,
-    RemoveContainerOptions, RenameContainerOptions, RestartContainerOptions, StartContainerOptions,
-    StopContainerOptions, UploadToContainerOptions,
+    CreateContainerOptions, InspectContainerOptions, KillContainerOptions, RemoveContainerOptions,
+    RenameContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
+    UploadToContainerOptions,
 };
 
 use crate::Engine;
@@ -56,24 +56,19 @@ impl Engine {
     /// Lists containers whose labels match `filter`; stopped ones too when `all`.
     ///
     /// # Errors
-    /// Transport or daemon errors.
+    /// Unreachable, transport or daemon errors.
     pub async fn list_containers(
         &self,
         filter: &LabelFilter,
         all: bool,
     ) -> Result<Vec<ContainerSummary>> {
-        let options = ListContainersOptions {
-            all,
-            filters: Some(filter.to_filters()),
-            ..Default::default()
-        };
-        Ok(self.docker.list_containers(Some(options)).await?)
+        self.list_containers_as(filter, all).await
     }
 
-    /// Lists containers as [`Engine::list_containers`] does, decoding each into `T`, which
-    /// takes only the fields it needs (serde skips the rest): decoding bollard's whole summary
-    /// was half the CPU of `ls` over 50 containers. The request goes on a connection of its own,
-    /// so it is also the daemon check: nothing answering is [`crate::EngineError::Unreachable`].
+    /// Lists containers as [`Engine::list_containers`] does, decoding each into `T`, which may
+    /// take only the fields it needs (serde skips the rest): decoding whole summaries was half
+    /// the CPU of `ls` over 50 containers. The request goes on a connection of its own, so it is
+    /// also a daemon check: nothing answering is [`crate::EngineError::Unreachable`].
     ///
     /// # Errors
     /// Unreachable, transport or daemon errors, or an answer that does not decode into `T`.
