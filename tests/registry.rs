@@ -238,6 +238,20 @@ fn registry_build_push_remove_pull_and_run() {
         "{}",
         text(&built)
     );
+    // The extra tag is the same image: it is pushed after the first tag is done, never at the
+    // same time (the registry races on identical blobs and then answers 500).
+    let output = text(&built);
+    let lines: Vec<&str> = output.lines().collect();
+    let last_first = lines
+        .iter()
+        .rposition(|line| line.contains(&format!("Pushing {reference}")));
+    let first_extra = lines
+        .iter()
+        .position(|line| line.contains(&format!("Pushing {extra}")));
+    assert!(
+        matches!((last_first, first_extra), (Some(last), Some(first)) if last < first),
+        "{output}"
+    );
     for tag in ["2", "extra"] {
         let manifest = Command::new("curl")
             .args([

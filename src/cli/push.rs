@@ -1,7 +1,7 @@
 //! `berth push`: pushes the selected services' images as `docker compose push` v2.40.3 does:
 //! only services with both a `build` section and an `image` are pushed (the others are
-//! `Skipped`), each with its `build.tags` too, in parallel, with the Docker CLI's credentials for
-//! the registry. Progress lines are Compose's `Pushing <tag>: <layer>` events.
+//! `Skipped`), each with its `build.tags` too, with the Docker CLI's credentials for the
+//! registry. Services push in parallel; a service's tags go one after another, each tag once. Progress lines are Compose's `Pushing <tag>: <layer>` events.
 
 use anyhow::bail;
 use berth_engine::EventStatus;
@@ -57,8 +57,9 @@ pub fn run(cli: &Cli, args: &PushArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// Pushes the images of `names` that have both `build` and `image` (with their `build.tags`), in
-/// parallel; the others are reported `Skipped`. Shared with `build --push`.
+/// Pushes the images of `names` that have both `build` and `image` (with their `build.tags`),
+/// services in parallel and each service's tags in turn, every tag once; the others are reported
+/// `Skipped`. Shared with `build --push`.
 ///
 /// # Errors
 /// Every failed push, unless `ignore_failures` (then each is a warning).
@@ -71,6 +72,7 @@ pub(crate) async fn push_services(
 ) -> anyhow::Result<()> {
     let progress = &session.progress;
     let mut jobs = Vec::new();
+    let mut claimed = std::collections::HashSet::new();
     for name in names {
         let service = &project.services[name.as_str()];
         let Some(build) = service.build.as_ref().filter(|_| !service.image.is_empty()) else {
@@ -88,23 +90,32 @@ pub(crate) async fn push_services(
             }
             continue;
         };
-        let tags = std::iter::once(service.image.clone()).chain(build.tags.0.iter().cloned());
-        for tag in tags {
-            jobs.push(async move {
+        // One service's tags are one image: pushed one after another, the later ones find
+        // every layer already there. Pushed at once, the same blobs race in the registry (the
+        // Distribution registry answers 500 to one of two such pushes now and then). A tag that
+        // an earlier service pushes is not pushed twice.
+        let tags: Vec<String> = std::iter::once(service.image.clone())
+            .chain(build.tags.0.iter().cloned())
+            .filter(|tag| claimed.insert(tag.clone()))
+            .collect();
+        jobs.push(async move {
+            let mut results = Vec::with_capacity(tags.len());
+            for tag in tags {
                 let on_progress = |message: &LayerProgress| {
                     if !quiet {
                         push_event(session, &tag, message);
                     }
                 };
-                let pushed = session
+                let result = session
                     .engine
                     .checked(session.engine.push_image(&tag, &on_progress))
                     .await;
-                (name.clone(), tag.clone(), pushed)
-            });
-        }
+                results.push((name.clone(), tag, result));
+            }
+            results
+        });
     }
-    let results = join_all(jobs).await;
+    let results = join_all(jobs).await.into_iter().flatten();
     let mut failures = Vec::new();
     for (name, tag, result) in results {
         if let Err(error) = result {
