@@ -312,6 +312,19 @@ async fn failing_step(test: &str, builder: Builder) -> (String, EngineError) {
         .build_image(request, |text| output.push_str(text))
         .await
         .expect_err("the build fails");
+    // The classic builder keeps the images of the steps that ran (` ---> ID` after each
+    // intermediate container is removed); they are this test's to remove.
+    let mut lines = output.lines();
+    let mut steps = Vec::new();
+    while let Some(line) = lines.next() {
+        if line.starts_with("Removing intermediate container")
+            && let Some(id) = lines.next().and_then(|next| next.strip_prefix(" ---> "))
+        {
+            steps.push(id.trim().to_owned());
+        }
+    }
+    steps.reverse();
+    drop(Images(steps));
     (output, error)
 }
 

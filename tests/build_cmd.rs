@@ -408,7 +408,8 @@ fn a_rebuild_where_nothing_changed_reuses_the_image_without_sending_the_context(
         "services:\n  app:\n    build:\n      context: .\n      tags: [berthtest-buildreuse-extra:1]\n",
     );
     let image = "berthtest-buildreuse-app";
-    let _images = Images(vec![image.into(), "berthtest-buildreuse-extra:1".into()]);
+    // Every image a build makes is removed at the end, also those a later build untagged.
+    let mut images = Images(vec![image.into(), "berthtest-buildreuse-extra:1".into()]);
     std::fs::write(
         project.dir.join("Dockerfile"),
         format!("FROM {IMAGE}\nCOPY . /ctx/\nRUN cat /ctx/data > /copy\n"),
@@ -422,6 +423,7 @@ fn a_rebuild_where_nothing_changed_reuses_the_image_without_sending_the_context(
         assert!(first.status.success(), "{}", text(&first));
         assert!(!text(&first).contains("reused"), "{}", text(&first));
         let id = image_id(image);
+        images.0.push(id.clone());
 
         let again = project.berth_env(&env, &["build"]);
         assert!(again.status.success(), "{}", text(&again));
@@ -444,10 +446,13 @@ fn a_rebuild_where_nothing_changed_reuses_the_image_without_sending_the_context(
         assert!(changed.status.success(), "{}", text(&changed));
         assert!(!text(&changed).contains("reused"), "{}", text(&changed));
         assert_eq!(file_in(image, "/copy"), "two\n");
+        images.0.push(image_id(image));
         let argument = project.berth_env(&env, &["build", "--build-arg", "UNUSED=1"]);
         assert!(!text(&argument).contains("reused"), "{}", text(&argument));
+        images.0.push(image_id(image));
         let no_cache = project.berth_env(&env, &["build", "--no-cache"]);
         assert!(!text(&no_cache).contains("reused"), "{}", text(&no_cache));
+        images.0.push(image_id(image));
         std::fs::write(project.dir.join("data"), "one\n").unwrap();
     }
 }
