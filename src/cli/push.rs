@@ -1,7 +1,8 @@
 //! `berth push`: pushes the selected services' images as `docker compose push` v2.40.3 does:
 //! only services with both a `build` section and an `image` are pushed (the others are
 //! `Skipped`), each with its `build.tags` too, with the Docker CLI's credentials for the
-//! registry. Services push in parallel; a service's tags go one after another, each tag once. Progress lines are Compose's `Pushing <tag>: <layer>` events.
+//! registry. Services push in parallel; a service's tags go one after another, each tag once.
+//! Progress lines are Compose's `Pushing <tag>: <layer>` events.
 
 use anyhow::bail;
 use berth_engine::EventStatus;
@@ -72,13 +73,11 @@ pub(crate) async fn push_services(
 ) -> anyhow::Result<()> {
     let progress = &session.progress;
     let mut jobs = Vec::new();
-    let mut claimed = std::collections::HashSet::new();
-    for name in names {
-        let service = &project.services[name.as_str()];
-        let Some(build) = service.build.as_ref().filter(|_| !service.image.is_empty()) else {
+    for (name, tags) in plan(project, names) {
+        let Some(tags) = tags else {
             if !quiet {
                 progress.detail(&Detail {
-                    id: name.clone(),
+                    id: name.to_owned(),
                     parent_id: String::new(),
                     text: "Skipped".to_owned(),
                     status_text: String::new(),
@@ -90,14 +89,6 @@ pub(crate) async fn push_services(
             }
             continue;
         };
-        // One service's tags are one image: pushed one after another, the later ones find
-        // every layer already there. Pushed at once, the same blobs race in the registry (the
-        // Distribution registry answers 500 to one of two such pushes now and then). A tag that
-        // an earlier service pushes is not pushed twice.
-        let tags: Vec<String> = std::iter::once(service.image.clone())
-            .chain(build.tags.0.iter().cloned())
-            .filter(|tag| claimed.insert(tag.clone()))
-            .collect();
         jobs.push(async move {
             let mut results = Vec::with_capacity(tags.len());
             for tag in tags {
@@ -110,7 +101,7 @@ pub(crate) async fn push_services(
                     .engine
                     .checked(session.engine.push_image(&tag, &on_progress))
                     .await;
-                results.push((name.clone(), tag, result));
+                results.push((name.to_owned(), tag, result));
             }
             results
         });
@@ -133,6 +124,36 @@ pub(crate) async fn push_services(
     } else {
         Err(anyhow::anyhow!(failures.join("\n")))
     }
+}
+
+/// What `push` does per service of `names`: `None` when it is skipped (no `build` or no
+/// `image`), else its tags in order, `image` first, then `build.tags`. One service's tags are one
+/// image, pushed one after another so that the later ones find every layer already there (pushed
+/// at once, the same blobs race in the registry, and the Distribution registry answers 500 to one
+/// of them now and then); a tag an earlier service pushes is not pushed again.
+fn plan<'a>(
+    project: &crate::model::Project,
+    names: &'a [String],
+) -> Vec<(&'a str, Option<Vec<String>>)> {
+    let mut claimed = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|name| {
+            let service = &project.services[name.as_str()];
+            let tags = service
+                .build
+                .as_ref()
+                .filter(|_| !service.image.is_empty())
+                .map(|build| {
+                    std::iter::once(&service.image)
+                        .chain(&build.tags.0)
+                        .filter(|tag| claimed.insert(tag.as_str().to_owned()))
+                        .cloned()
+                        .collect()
+                });
+            (name.as_str(), tags)
+        })
+        .collect()
 }
 
 /// Compose's `toPushProgressEvent`: layer messages as `Pushing <tag>: <layer>` lines.
@@ -176,4 +197,31 @@ fn push_event(session: &Session, tag: &str, message: &LayerProgress) {
         total,
         percent,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+
+    #[test]
+    fn a_services_tags_go_in_turn_and_each_tag_once() {
+        let project = crate::loader::testing::load(
+            "services:\n  app:\n    image: r/app:1\n    build:\n      context: .\n      tags: [r/app:latest, r/shared:1]\n  twin:\n    image: r/app:1\n    build: .\n  other:\n    image: r/other:1\n    build:\n      context: .\n      tags: [r/shared:1]\n  pulled:\n    image: busybox\n",
+            &[],
+        )
+        .project;
+        let names: Vec<String> = ["app", "twin", "other", "pulled"]
+            .map(str::to_owned)
+            .to_vec();
+        let tags = |list: &[&str]| Some(list.iter().map(|tag| (*tag).to_owned()).collect());
+        assert_eq!(
+            plan(&project, &names),
+            vec![
+                ("app", tags(&["r/app:1", "r/app:latest", "r/shared:1"])),
+                ("twin", tags(&[])),
+                ("other", tags(&["r/other:1"])),
+                ("pulled", None),
+            ]
+        );
+    }
 }
