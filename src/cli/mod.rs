@@ -44,9 +44,12 @@ use clap::{Parser, Subcommand};
 
 use crate::loader::ProjectOptions;
 
+/// The program's name in usage lines.
+const NAME: &str = "berth";
+
 /// berth: define and run multi-container applications, as Docker Compose does, faster.
 #[derive(Debug, Parser)]
-#[command(name = "berth", version, about, max_term_width = 100)]
+#[command(name = NAME, version, about)]
 pub struct Cli {
     /// Compose configuration files (repeatable; `-` reads standard input).
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
@@ -283,6 +286,13 @@ pub fn run_publish_flags(
     args
 }
 
+/// The root's settings that reach every command, given to both the whole definition and one
+/// built with a single command ([`Cli::only_the_command_in`]).
+fn for_every_command(root: clap::Command) -> clap::Command {
+    // Help text wraps at the terminal's width, but at most this.
+    root.max_term_width(100)
+}
+
 impl Cli {
     /// Parses `args` (the program name first), as clap's `parse_from`, or prints the usage error
     /// and exits.
@@ -302,10 +312,65 @@ impl Cli {
     pub fn try_parse_args(
         args: impl IntoIterator<Item = std::ffi::OsString>,
     ) -> Result<Self, clap::Error> {
+        let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+        let command = Self::clap_command();
+        let mut command = Self::only_the_command_in(&args, &command).unwrap_or(command);
+        Self::parse_with(&mut command, args)
+    }
+
+    fn parse_with(
+        command: &mut clap::Command,
+        args: Vec<std::ffi::OsString>,
+    ) -> Result<Self, clap::Error> {
         use clap::FromArgMatches as _;
-        let mut command = Self::clap_command();
         let mut matches = command.try_get_matches_from_mut(args)?;
-        Self::from_arg_matches_mut(&mut matches).map_err(|error| error.format(&mut command))
+        Self::from_arg_matches_mut(&mut matches).map_err(|error| error.format(command))
+    }
+
+    /// The command line's definition with the one command that `args` names and no other, when
+    /// only global flags come before that command; `None` otherwise (no command, `--help`,
+    /// `help`, an unknown word or flag: the whole definition then parses and explains).
+    ///
+    /// clap copies the global flags into every command before it parses: 11 flags into 31
+    /// commands, an eighth of `berth ls`'s instructions and 70 of its 480 page faults. With one
+    /// command the parse is the same (a unit test holds every command's help and errors equal).
+    fn only_the_command_in(
+        args: &[std::ffi::OsString],
+        full: &clap::Command,
+    ) -> Option<clap::Command> {
+        let mut index = 1;
+        let name = loop {
+            let arg = args.get(index)?.to_str()?;
+            let Some(flag) = arg.strip_prefix('-') else {
+                break arg;
+            };
+            let (flag, inline_value) = match flag.split_once('=') {
+                Some((flag, _)) => (flag, true),
+                None => (flag, false),
+            };
+            let mut letters = flag.chars();
+            let short = match (letters.next(), letters.next()) {
+                (Some(letter), None) if !inline_value => Some(letter),
+                _ => None,
+            };
+            let global = full
+                .get_arguments()
+                .find(|global| match flag.strip_prefix('-') {
+                    Some(long) => global.get_long() == Some(long),
+                    None => short.is_some() && global.get_short() == short,
+                })?;
+            let takes_value = global.get_action().takes_values();
+            if inline_value && !takes_value {
+                return None;
+            }
+            index += if takes_value && !inline_value { 2 } else { 1 };
+        };
+        let command = full.find_subcommand(name)?;
+        Some(for_every_command(
+            clap::Command::new(NAME)
+                .args(full.get_arguments().cloned())
+                .subcommand(command.clone()),
+        ))
     }
 
     /// The command line's definition: commands deferred, but for those whose own `-f` shadows
@@ -313,7 +378,7 @@ impl Cli {
     fn clap_command() -> clap::Command {
         use clap::{Args as _, CommandFactory as _};
         let built = |command: clap::Command| command.defer(|command| command);
-        Self::command()
+        for_every_command(Self::command())
             .mut_subcommand("rm", |rm| built(rm::RmArgs::augment_args(rm)))
             .mut_subcommand("version", |version| {
                 built(version::VersionArgs::augment_args(version))
@@ -453,6 +518,89 @@ mod tests {
         assert_eq!(cli.files, ["b.yaml"]);
         let cli = parse(&["version", "-f", "json"]).expect("parses");
         assert!(matches!(&cli.command, Command::Version(args) if args.format == "json"));
+    }
+
+    #[test]
+    fn a_command_built_alone_parses_as_it_does_among_all() {
+        let full = Cli::clap_command();
+        let args = |line: &[&str]| -> Vec<std::ffi::OsString> {
+            std::iter::once("berth")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect()
+        };
+        let both = |line: &[&str]| {
+            let alone = Cli::only_the_command_in(&args(line), &full)
+                .unwrap_or_else(|| panic!("{line:?}: not built alone"));
+            (
+                Cli::parse_with(&mut full.clone(), args(line)),
+                Cli::parse_with(&mut alone.clone(), args(line)),
+            )
+        };
+        let mut names: Vec<&str> = full
+            .get_subcommands()
+            .map(clap::Command::get_name)
+            .collect();
+        names.extend(["ps", "rm", "run", "version"].iter().copied());
+        for name in names {
+            for line in [
+                &[name, "--help"][..],
+                &[name, "-h"],
+                &[
+                    "-f",
+                    "a.yaml",
+                    "--project-name=x",
+                    "--dry-run",
+                    name,
+                    "--no-such-flag",
+                ],
+                &["--progress", "plain", name, "-Z"],
+            ] {
+                let (among_all, alone) = both(line);
+                let (among_all, alone) =
+                    (among_all.expect_err("refused"), alone.expect_err("refused"));
+                assert_eq!(alone.kind(), among_all.kind(), "{line:?}");
+                assert_eq!(
+                    alone.render().to_string(),
+                    among_all.render().to_string(),
+                    "{line:?}"
+                );
+            }
+        }
+        for line in [
+            &["-p", "x", "ps", "-a", "--format", "json"][..],
+            &["--dry-run", "--ansi=never", "ls", "-q"],
+            &["up", "-d", "--scale", "web=2", "web", "-f", "b.yaml"],
+            &["-f", "a.yaml", "rm", "-f", "-s", "web"],
+            &["version", "-f", "json"],
+            &["run", "--publish", "80:80", "web", "sh", "-c", "exit 3"],
+        ] {
+            let (among_all, alone) = both(line);
+            assert_eq!(
+                format!("{:?}", alone.expect("parses alone")),
+                format!("{:?}", among_all.expect("parses among all")),
+                "{line:?}"
+            );
+        }
+        // Whatever is not plainly global flags and a command keeps the whole definition, which
+        // lists the commands and suggests near names.
+        for line in [
+            &[][..],
+            &["--help"],
+            &["-h"],
+            &["help", "ls"],
+            &["--version"],
+            &["-x", "ls"],
+            &["--dry-run=true", "ls"],
+            &["-fa.yaml", "ls"],
+            &["lss"],
+            &["--", "ls"],
+        ] {
+            assert!(
+                Cli::only_the_command_in(&args(line), &full).is_none(),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]
