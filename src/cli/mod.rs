@@ -407,37 +407,44 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
     };
     crate::progress::configure(mode, &cli.ansi, cli.dry_run)?;
     match &cli.command {
-        Command::Attach(args) => attach::run(cli, args),
-        Command::Build(args) => build::run(cli, args),
-        Command::Config(args) => config::run(cli, args),
-        Command::Cp(args) => cp::run(cli, args),
-        Command::Create(args) => up::create(cli, args),
-        Command::Down(args) => down::run(cli, args),
-        Command::Events(args) => events::run(cli, args),
-        Command::Exec(args) => exec::run(cli, args),
-        Command::Images(args) => images::run(cli, args),
-        Command::Kill(args) => kill::run(cli, args),
-        Command::Logs(args) => logs::run(cli, args),
-        Command::Ls(args) => ls::run(args),
-        Command::Pause(args) => pause::run(cli, args, pause::Verb::Pause),
-        Command::Port(args) => port::run(cli, args),
-        Command::Ps(args) => ps::run(cli, args),
-        Command::Pull(args) => pull::run(cli, args),
-        Command::Push(args) => push::run(cli, args),
-        Command::Restart(args) => restart::run(cli, args),
-        Command::Rm(args) => rm::run(cli, args),
-        Command::Run(args) => run::run(cli, args),
-        Command::Start(args) => start::run(cli, args),
-        Command::Stats(args) => stats::run(cli, args),
-        Command::Stop(args) => stop::run(cli, args),
-        Command::Top(args) => top::run(cli, args),
-        Command::Unpause(args) => pause::run(cli, args, pause::Verb::Unpause),
-        Command::Up(args) => up::run(cli, args),
-        Command::Scale(args) => up::scale(cli, args),
-        Command::Version(args) => version::run(args),
-        Command::Wait(args) => wait::run(cli, args),
-        Command::Watch(args) => watch::run(cli, args),
+        Command::Attach(args) => own_frame(|| attach::run(cli, args)),
+        Command::Build(args) => own_frame(|| build::run(cli, args)),
+        Command::Config(args) => own_frame(|| config::run(cli, args)),
+        Command::Cp(args) => own_frame(|| cp::run(cli, args)),
+        Command::Create(args) => own_frame(|| up::create(cli, args)),
+        Command::Down(args) => own_frame(|| down::run(cli, args)),
+        Command::Events(args) => own_frame(|| events::run(cli, args)),
+        Command::Exec(args) => own_frame(|| exec::run(cli, args)),
+        Command::Images(args) => own_frame(|| images::run(cli, args)),
+        Command::Kill(args) => own_frame(|| kill::run(cli, args)),
+        Command::Logs(args) => own_frame(|| logs::run(cli, args)),
+        Command::Ls(args) => own_frame(|| ls::run(args)),
+        Command::Pause(args) => own_frame(|| pause::run(cli, args, pause::Verb::Pause)),
+        Command::Port(args) => own_frame(|| port::run(cli, args)),
+        Command::Ps(args) => own_frame(|| ps::run(cli, args)),
+        Command::Pull(args) => own_frame(|| pull::run(cli, args)),
+        Command::Push(args) => own_frame(|| push::run(cli, args)),
+        Command::Restart(args) => own_frame(|| restart::run(cli, args)),
+        Command::Rm(args) => own_frame(|| rm::run(cli, args)),
+        Command::Run(args) => own_frame(|| run::run(cli, args)),
+        Command::Start(args) => own_frame(|| start::run(cli, args)),
+        Command::Stats(args) => own_frame(|| stats::run(cli, args)),
+        Command::Stop(args) => own_frame(|| stop::run(cli, args)),
+        Command::Top(args) => own_frame(|| top::run(cli, args)),
+        Command::Unpause(args) => own_frame(|| pause::run(cli, args, pause::Verb::Unpause)),
+        Command::Up(args) => own_frame(|| up::run(cli, args)),
+        Command::Scale(args) => own_frame(|| up::scale(cli, args)),
+        Command::Version(args) => own_frame(|| version::run(args)),
+        Command::Wait(args) => own_frame(|| wait::run(cli, args)),
+        Command::Watch(args) => own_frame(|| watch::run(cli, args)),
     }
+}
+
+/// Runs one command in a stack frame of its own. Inlined into [`run`], all the commands' frames
+/// made one of 133 KiB, which every command probed page by page: 23 page faults for `ls`.
+#[inline(never)]
+fn own_frame<T>(command: impl FnOnce() -> T) -> T {
+    command()
 }
 
 /// Writes data to standard output; a closed pipe is not an error (`berth config | head`).
