@@ -50,6 +50,8 @@ import sys
 import tempfile
 import time
 
+import binary  # beside this script
+
 BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
 PROJECT = "berthbench-build"
@@ -173,8 +175,8 @@ def main():
     parser.add_argument("--no-compose", action="store_true", help="berth only")
     parser.add_argument("--floor", action="store_true",
                         help="add DOCKER_BUILDKIT=0 docker build (classic only)")
-    parser.add_argument("--berth", default=os.path.join(REPOSITORY, "target", "release", "berth"),
-                        help="berth binary (default: target/release/berth)")
+    parser.add_argument("--berth", default=binary.berth(),
+                        help="berth binary (default: target/<host tuple>/release/berth)")
     parser.add_argument("--compose", default="docker compose", help="Compose command line")
     parser.add_argument("--json", help="also write every run and median to this file")
     arguments = parser.parse_args()

@@ -36,6 +36,7 @@ BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
 sys.path.insert(0, BENCHES)
 
+import binary  # noqa: E402  (beside this script, as the generator)
 import gen_project  # noqa: E402  (the generator lives beside this script)
 
 # (label, number of services, gen_project shape flag)
@@ -112,12 +113,12 @@ def berth_binary(path):
     """The release binary, built if missing."""
     if path:
         return path
-    binary = os.path.join(REPOSITORY, "target", "release", "berth")
-    if not os.path.exists(binary):
-        print("building target/release/berth ...", file=sys.stderr)
+    path = binary.berth()
+    if not os.path.exists(path):
+        print(f"building {os.path.relpath(path, REPOSITORY)} ...", file=sys.stderr)
         subprocess.run(["cargo", "build", "--release", "--bin", "berth"], cwd=REPOSITORY,
                        check=True)
-    return binary
+    return path
 
 
 def generate(workdir, label, count, flag):
@@ -237,7 +238,8 @@ def main():
                         help="skip the comparison with Compose (linearity only)")
     parser.add_argument("--check-output", action="store_true",
                         help="also check that both print the same `config --format json`")
-    parser.add_argument("--berth", help="berth binary (default: target/release/berth, built)")
+    parser.add_argument("--berth",
+                        help="berth binary (default: target/<host tuple>/release/berth, built)")
     parser.add_argument("--compose", default="docker compose",
                         help="Compose command line ('docker compose')")
     parser.add_argument("--workdir", help="where projects are generated (default: a temp dir)")

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+import binary  # beside this script
+
 BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
 PROJECT = "berthbench-exec"
@@ -50,7 +52,7 @@ def percentile(values, fraction):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--berth", default=os.path.join(REPOSITORY, "target/release/berth"))
+    parser.add_argument("--berth", default=binary.berth())
     parser.add_argument("--compose", default="docker compose")
     args = parser.parse_args()
     subprocess.run(["sh", os.path.join(REPOSITORY, "examples/make-image.sh"), IMAGE],

@@ -22,7 +22,7 @@ they take milliseconds, and one sample per round is at the mercy of one schedule
   wait   `up -d --wait` on the health project checked: every container healthy; then `down`,
          untimed
 
-The tools: `docker compose` (the oracle), berth (`--berth`, default target/release/berth) and the
+The tools: `docker compose` (the oracle), berth (`--berth`, default target/<host tuple>/release/berth) and the
 floor (benches/floor.py: the same containers created, started, stopped and removed through the
 Engine API with the most parallelism the dependency graph allows, timed in process from the first
 request to the last answer). Between cycles every project is swept by label and name, so each
@@ -55,7 +55,8 @@ BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
 sys.path.insert(0, BENCHES)
 
-import floor  # noqa: E402  (beside this script)
+import binary  # noqa: E402  (beside this script)
+import floor  # noqa: E402
 import gen_project  # noqa: E402
 
 OPERATIONS = ("up", "noop", "ps", "ls", "down", "wait")
@@ -374,8 +375,8 @@ def main():
     parser.add_argument("--only", default=",".join(OPERATIONS),
                         help="operations to time, among " + ",".join(OPERATIONS))
     parser.add_argument("--no-compose", action="store_true", help="berth and the floor only")
-    parser.add_argument("--berth", default=os.path.join(REPOSITORY, "target", "release", "berth"),
-                        help="berth binary (default: target/release/berth)")
+    parser.add_argument("--berth", default=binary.berth(),
+                        help="berth binary (default: target/<host tuple>/release/berth)")
     parser.add_argument("--compose", default="docker compose", help="Compose command line")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds after which one command is killed (300)")

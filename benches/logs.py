@@ -11,7 +11,7 @@ taken down (`down`) at the end, on failure and on Ctrl-C too.
 
 The tools, each run as `-p berthbench-logs logs` from a directory without compose files:
   compose    `docker compose logs` (the oracle)
-  berth      `berth logs` (target/release/berth), reading the json-file logs straight from the
+  berth      `berth logs` (target/<host tuple>/release/berth), reading the json-file logs straight from the
              daemon's files, as it does when the daemon is local and the files readable
   berth-api  `berth logs` with BERTH_LOGS_API=1: through the daemon's logs API, as Compose does
              (`--no-api` leaves it out)
@@ -38,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import binary  # beside this script
 
 BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
@@ -153,8 +155,8 @@ def main():
     parser.add_argument("--modes", default="devnull,pipe", help="devnull,pipe")
     parser.add_argument("--no-compose", action="store_true", help="berth only")
     parser.add_argument("--no-api", action="store_true", help="leave out berth through the API")
-    parser.add_argument("--berth", default=os.path.join(REPOSITORY, "target", "release", "berth"),
-                        help="berth binary (default: target/release/berth)")
+    parser.add_argument("--berth", default=binary.berth(),
+                        help="berth binary (default: target/<host tuple>/release/berth)")
     parser.add_argument("--compose", default="docker compose", help="Compose command line")
     parser.add_argument("--json", help="also write every run and median to this file")
     arguments = parser.parse_args()

@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+import binary  # beside this script
+
 BENCHES = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(BENCHES)
 IMAGE = "berth-test/busybox:local"
@@ -238,7 +240,7 @@ def main():
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--idle", type=float, default=30)
     parser.add_argument("--files", type=int, default=100_000)
-    parser.add_argument("--berth", default=os.path.join(REPOSITORY, "target/release/berth"))
+    parser.add_argument("--berth", default=binary.berth())
     parser.add_argument("--compose", default="docker compose")
     parser.add_argument("--only", choices=["latency", "idle"])
     args = parser.parse_args()

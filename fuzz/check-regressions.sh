@@ -4,11 +4,13 @@
 # that dies of a signal (stack overflow, abort, out of memory), panics (exit 101) or takes longer
 # than 5 seconds.
 #
-# Usage: fuzz/check-regressions.sh [BERTH]   (default: target/debug/berth, built if missing)
+# Usage: fuzz/check-regressions.sh [BERTH]
+#   (default: target/<host tuple>/debug/berth, where cargo builds it, built if missing)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-berth=${1:-$root/target/debug/berth}
+host=$(rustc -vV | sed -n 's/^host: //p')
+berth=${1:-${CARGO_TARGET_DIR:-$root/target}/${CARGO_BUILD_TARGET:-$host}/debug/berth}
 if [ ! -x "$berth" ] && [ -z "${1:-}" ]; then
     (cd "$root" && cargo build --bin berth) || exit 2
 fi

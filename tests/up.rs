@@ -346,6 +346,72 @@ fn no_daemon_is_one_clear_error_naming_the_socket() {
     }
 }
 
+/// A TCP port on 127.0.0.1 that forwards each connection to the daemon's unix socket (the one
+/// `DOCKER_HOST` names, or the default), for as long as the test process runs.
+fn daemon_over_tcp() -> u16 {
+    use std::net::{Shutdown, TcpListener};
+    use std::os::unix::net::UnixStream;
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(str::to_owned))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_owned());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(daemon) = UnixStream::connect(&socket) else {
+                continue;
+            };
+            let (mut from_client, mut to_daemon) =
+                (client.try_clone().unwrap(), daemon.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_client, &mut to_daemon);
+                let _ = to_daemon.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let (mut to_client, mut from_daemon) = (client, daemon);
+                let _ = std::io::copy(&mut from_daemon, &mut to_client);
+                let _ = to_client.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_daemon_over_tcp_is_reached_by_host_name() {
+    // berth links glibc statically: `localhost` must still resolve (through /etc/hosts).
+    let project = TestProject::new("tcp-host", SIMPLE);
+    let host = format!("tcp://localhost:{}", daemon_over_tcp());
+    let over_tcp = [("DOCKER_HOST", host.as_str())];
+    for command in [&["up", "-d"][..], &["ps", "--services"], &["ls"]] {
+        let output = project.berth_env(&over_tcp, command);
+        assert!(
+            output.status.success(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let shown = if command[0] == "ls" {
+            project.name.as_str()
+        } else {
+            "app"
+        };
+        assert!(
+            command[0] == "up" || stdout.contains(shown),
+            "{command:?}: {stdout}"
+        );
+    }
+    assert_eq!(project.containers().len(), 2);
+    let output = project.berth_env(&over_tcp, &["down", "-v"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(project.containers().is_empty());
+}
+
 #[test]
 fn a_container_that_cannot_start_names_its_service_and_the_daemons_reason() {
     let project = TestProject::new(
