@@ -1,7 +1,7 @@
 //! The `berth` command line: parse, run, map the outcome to an exit code. Nothing else.
 
 fn main() {
-    let cli = berth::cli::Cli::parse_args(berth::cli::run_publish_flags(std::env::args_os()));
+    let cli = berth::cli::Cli::parse_args(std::env::args_os());
     let code = match berth::cli::run(&cli) {
         Ok(code) => code,
         Err(error) => {

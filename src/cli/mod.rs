@@ -200,19 +200,46 @@ impl Cli {
     }
 }
 
-/// Global flags that take a value, which an argument scan must skip.
-const GLOBAL_VALUE_FLAGS: &[&str] = &[
-    "-f",
-    "--file",
-    "-p",
-    "--project-name",
-    "--project-directory",
-    "--env-file",
-    "--profile",
-    "--progress",
-    "--ansi",
-    "--parallel",
-];
+/// Whether `arg` spells one of the global flags that `root` defines (`-p`, `--file`,
+/// `--file=a.yaml`): `Some(true)` when the next argument is its value, `Some(false)` when not,
+/// `None` when `arg` is no global flag (or gives a value to one that takes none).
+fn global_flag(root: &clap::Command, arg: &str) -> Option<bool> {
+    let flag = arg.strip_prefix('-')?;
+    let (flag, inline_value) = match flag.split_once('=') {
+        Some((flag, _)) => (flag, true),
+        None => (flag, false),
+    };
+    let mut letters = flag.chars();
+    let short = match (letters.next(), letters.next()) {
+        (Some(letter), None) if !inline_value => Some(letter),
+        _ => None,
+    };
+    let global = root
+        .get_arguments()
+        .find(|global| match flag.strip_prefix('-') {
+            Some(long) => global.get_long() == Some(long),
+            None => short.is_some() && global.get_short() == short,
+        })?;
+    let takes_value = global.get_action().takes_values();
+    if inline_value && !takes_value {
+        return None;
+    }
+    Some(takes_value && !inline_value)
+}
+
+/// Where the command's name is in `args` (the program name first): the first argument after the
+/// global flags and their values; `None` when anything else comes first (`--help`, `--version`,
+/// an unknown flag, `--`) or nothing does.
+fn command_index(root: &clap::Command, args: &[std::ffi::OsString]) -> Option<usize> {
+    let mut index = 1;
+    loop {
+        let arg = args.get(index)?.to_str()?;
+        if !arg.starts_with('-') {
+            return Some(index);
+        }
+        index += if global_flag(root, arg)? { 2 } else { 1 };
+    }
+}
 
 /// `run` flags that take a value.
 const RUN_VALUE_FLAGS: &[&str] = &[
@@ -240,27 +267,17 @@ const RUN_VALUE_FLAGS: &[&str] = &[
 /// `-p` means `--project-name` before the command, but `--publish` after `run` (a subcommand's
 /// own flag wins over the global one, as in Compose's command line). Rewrites the latter so that
 /// the one parser sees `--publish`. Arguments after `run`'s service are the command's, untouched.
-pub fn run_publish_flags(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
+fn run_publish_flags(
+    mut args: Vec<std::ffi::OsString>,
+    root: &clap::Command,
 ) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    let mut index = 1;
-    // Find the command.
-    while index < args.len() {
-        let arg = args[index].to_string_lossy();
-        if arg == "--" || !arg.starts_with('-') {
-            break;
-        }
-        index += if GLOBAL_VALUE_FLAGS.contains(&arg.as_ref()) {
-            2
-        } else {
-            1
-        };
-    }
-    if args.get(index).is_some_and(|command| command == "logs") {
+    let Some(mut index) = command_index(root, &args) else {
+        return args;
+    };
+    if args[index] == "logs" {
         return logs::follow_flags(args, index + 1);
     }
-    if args.get(index).is_none_or(|command| command != "run") {
+    if args[index] != "run" {
         return args;
     }
     index += 1;
@@ -275,9 +292,7 @@ pub fn run_publish_flags(
         } else if let Some(value) = arg.strip_prefix("-p").filter(|_| !arg.starts_with("--")) {
             args[index] = format!("--publish={value}").into();
             index += 1;
-        } else if RUN_VALUE_FLAGS.contains(&arg.as_str())
-            || GLOBAL_VALUE_FLAGS.contains(&arg.as_str())
-        {
+        } else if RUN_VALUE_FLAGS.contains(&arg.as_str()) || global_flag(root, &arg) == Some(true) {
             index += 2;
         } else {
             index += 1;
@@ -312,8 +327,8 @@ impl Cli {
     pub fn try_parse_args(
         args: impl IntoIterator<Item = std::ffi::OsString>,
     ) -> Result<Self, clap::Error> {
-        let args: Vec<std::ffi::OsString> = args.into_iter().collect();
         let command = Self::clap_command();
+        let args = run_publish_flags(args.into_iter().collect(), &command);
         let mut command = Self::only_the_command_in(&args, &command).unwrap_or(command);
         Self::parse_with(&mut command, args)
     }
@@ -338,33 +353,7 @@ impl Cli {
         args: &[std::ffi::OsString],
         full: &clap::Command,
     ) -> Option<clap::Command> {
-        let mut index = 1;
-        let name = loop {
-            let arg = args.get(index)?.to_str()?;
-            let Some(flag) = arg.strip_prefix('-') else {
-                break arg;
-            };
-            let (flag, inline_value) = match flag.split_once('=') {
-                Some((flag, _)) => (flag, true),
-                None => (flag, false),
-            };
-            let mut letters = flag.chars();
-            let short = match (letters.next(), letters.next()) {
-                (Some(letter), None) if !inline_value => Some(letter),
-                _ => None,
-            };
-            let global = full
-                .get_arguments()
-                .find(|global| match flag.strip_prefix('-') {
-                    Some(long) => global.get_long() == Some(long),
-                    None => short.is_some() && global.get_short() == short,
-                })?;
-            let takes_value = global.get_action().takes_values();
-            if inline_value && !takes_value {
-                return None;
-            }
-            index += if takes_value && !inline_value { 2 } else { 1 };
-        };
+        let name = args[command_index(full, args)?].to_str()?;
         let command = full.find_subcommand(name)?;
         Some(for_every_command(
             clap::Command::new(NAME)
@@ -544,12 +533,7 @@ mod tests {
                 Cli::parse_with(&mut alone.clone(), args(line)),
             )
         };
-        let mut names: Vec<&str> = full
-            .get_subcommands()
-            .map(clap::Command::get_name)
-            .collect();
-        names.extend(["ps", "rm", "run", "version"].iter().copied());
-        for name in names {
+        for name in full.get_subcommands().map(clap::Command::get_name) {
             for line in [
                 &[name, "--help"][..],
                 &[name, "-h"],
@@ -608,6 +592,19 @@ mod tests {
                 "{line:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_rewritten_flags_reach_the_parser_found_by_the_same_scan() {
+        // `-p` after `run` publishes and `-f` after `logs` follows; the command is found past
+        // global flags with values (`-p x`, `--file=a.yaml`), spelled as the definition has them.
+        let cli =
+            parse(&["-p", "x", "--file=a.yaml", "run", "-p", "80:80", "web"]).expect("parses");
+        assert_eq!(cli.project_name.as_deref(), Some("x"));
+        assert_eq!(cli.files, ["a.yaml"]);
+        assert!(matches!(&cli.command, Command::Run(args) if args.publish == ["80:80"]));
+        let cli = parse(&["--project-directory", "d", "logs", "-f", "web"]).expect("parses");
+        assert!(matches!(&cli.command, Command::Logs(args) if args.follow));
     }
 
     #[test]

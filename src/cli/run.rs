@@ -610,10 +610,13 @@ mod tests {
     #[test]
     fn dash_p_after_run_publishes_and_before_it_names_the_project() {
         let line = |words: &[&str]| -> Vec<String> {
-            crate::cli::run_publish_flags(words.iter().map(std::ffi::OsString::from))
-                .into_iter()
-                .map(|arg| arg.into_string().unwrap())
-                .collect()
+            crate::cli::run_publish_flags(
+                words.iter().map(std::ffi::OsString::from).collect(),
+                &crate::cli::Cli::clap_command(),
+            )
+            .into_iter()
+            .map(|arg| arg.into_string().unwrap())
+            .collect()
         };
         assert_eq!(
             line(&[
